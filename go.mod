@@ -1,0 +1,5 @@
+module github.com/seccompgo/seccomp
+
+go 1.25.0
+
+require golang.org/x/sys v0.43.0 // indirect
