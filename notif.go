@@ -1,0 +1,361 @@
+package seccomp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Listener owns a seccomp listener fd: the fd that
+// seccomp(SECCOMP_SET_MODE_FILTER) returns for a filter installed with
+// [FilterFlagNewListener]. It receives the notifications of that filter's
+// USER_NOTIF actions and sends the answers.
+//
+// Receive waits on Go's runtime poller, so an idle Listener parks a goroutine
+// and pins no OS thread; [Listener.Close] and read deadlines wake it. The
+// fd polls readable while a notification is pending and hangs up once no task
+// uses the filter, which Receive reports as [ErrNoTargets].
+//
+// A Listener is safe for concurrent use: several goroutines may receive and
+// answer at once, and each notification goes to one receiver.
+type Listener struct {
+	// file owns fd and closes it once, after the last use by the poller.
+	file *os.File
+	rc   syscall.RawConn
+	fd   int
+
+	// mu is held for reading by every ioctl on fd outside the poller and for
+	// writing by Close, so fd is never closed, and its number reused, while
+	// such an ioctl runs.
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{} // closed by Close
+
+	// recvSlot is a semaphore of one held by the goroutine waiting in the
+	// poller; it guards the fields that the preallocated callback recvFn
+	// reads and writes, so Receive does not allocate.
+	recvSlot chan struct{}
+	recvDst  *Notif
+	recvErr  error
+	recvFn   func(fd uintptr) bool
+
+	// deadline is the read deadline set by SetReadDeadline, in Unix
+	// nanoseconds (0 for none), restored after ReceiveContext moves it.
+	deadline atomic.Int64
+}
+
+// NewListener returns a Listener that owns the listener fd. The fd is put in
+// non-blocking mode and registered with the runtime poller. If fd is not an
+// open seccomp listener, NewListener returns an error and leaves fd to the
+// caller; if the poller rejects it, NewListener closes it.
+func NewListener(fd int) (*Listener, error) {
+	const op = "new listener"
+	if fd < 0 {
+		return nil, &Error{Op: op, Errno: unix.EBADF, Err: fmt.Errorf("invalid file descriptor %d", fd)}
+	}
+	if err := checkListenerFD(fd); err != nil {
+		return nil, &Error{Op: op, Errno: errnoOf(err), Err: err}
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, &Error{Op: op, Errno: errnoOf(err)}
+	}
+
+	// A non-blocking fd passed to os.NewFile is added to the runtime poller.
+	f := os.NewFile(uintptr(fd), "seccomp-listener:"+strconv.Itoa(fd))
+	rc, err := f.SyscallConn()
+	if err == nil {
+		// Deadlines work only on files the poller accepted.
+		err = f.SetReadDeadline(time.Time{})
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, &Error{Op: op, Err: fmt.Errorf("listener fd %d cannot be polled: %w", fd, err)}
+	}
+
+	l := &Listener{file: f, rc: rc, fd: fd, recvSlot: make(chan struct{}, 1), done: make(chan struct{})}
+	l.recvFn = l.tryReceive
+	return l, nil
+}
+
+// checkListenerFD verifies that fd is a seccomp listener by its anonymous
+// inode name, so that misuse fails here instead of at the first ioctl.
+func checkListenerFD(fd int) error {
+	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) && errors.Is(pathErr.Err, unix.ENOENT) {
+			return fmt.Errorf("file descriptor %d is not open: %w", fd, unix.EBADF)
+		}
+		// Without /proc the check is skipped; the first ioctl will fail
+		// with ENOTTY instead.
+		return nil
+	}
+	if target != "anon_inode:seccomp notify" {
+		return fmt.Errorf("file descriptor %d is %q, not a seccomp listener: %w", fd, target, unix.ENOTTY)
+	}
+	return nil
+}
+
+// Receive waits for the next notification and stores it in n, without
+// allocating. It returns an error matching [ErrNoTargets] once no task uses
+// the filter, [ErrClosed] after [Listener.Close], and
+// [os.ErrDeadlineExceeded] when the read deadline passes.
+//
+// A notification whose target went away between the wake-up and the receive
+// is skipped, as the kernel's ENOENT there leaves nothing to answer.
+func (l *Listener) Receive(n *Notif) error {
+	return l.receive(nil, n)
+}
+
+// ReceiveContext is [Listener.Receive] that also returns ctx.Err() when ctx
+// is done first. While it waits in the poller it interrupts the wait by
+// moving the read deadline, which it restores afterwards, so do not call
+// SetReadDeadline concurrently with it.
+func (l *Listener) ReceiveContext(ctx context.Context, n *Notif) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.receive(ctx, n)
+}
+
+// receive takes the receive slot, so that one goroutine at a time waits in
+// the poller and owns the fields recvFn uses, then waits there.
+func (l *Listener) receive(ctx context.Context, n *Notif) error {
+	var ctxDone <-chan struct{}
+	if ctx != nil {
+		ctxDone = ctx.Done()
+	}
+	select {
+	case l.recvSlot <- struct{}{}:
+	case <-l.done:
+		return &Error{Op: "receive", Err: ErrClosed}
+	case <-ctxDone:
+		return ctx.Err()
+	}
+	defer func() { <-l.recvSlot }()
+
+	if ctxDone != nil {
+		// Only the holder of the slot moves the deadline, so no other
+		// receiver is woken by it.
+		stop := context.AfterFunc(ctx, func() {
+			_ = l.file.SetReadDeadline(time.Unix(1, 0))
+		})
+		defer func() {
+			if !stop() {
+				_ = l.file.SetReadDeadline(l.userDeadline())
+			}
+		}()
+	}
+
+	l.recvDst, l.recvErr = n, nil
+	err := l.rc.Read(l.recvFn)
+	l.recvDst = nil
+
+	switch {
+	case err == nil:
+		return l.recvErr
+	case l.isClosed():
+		return &Error{Op: "receive", Err: ErrClosed}
+	case errors.Is(err, os.ErrDeadlineExceeded) && ctx != nil && ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		return &Error{Op: "receive", Err: err}
+	}
+}
+
+// tryReceive is the poller callback of Receive. It returns false to park
+// until the fd is ready. RECV would block in the kernel whatever O_NONBLOCK
+// says, so it polls with a zero timeout first and calls RECV only when a
+// notification is pending.
+func (l *Listener) tryReceive(fd uintptr) bool {
+	for {
+		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds[:], 0)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			l.recvErr = &Error{Op: "receive", Errno: errnoOf(err)}
+			return true
+		case n == 0:
+			return false
+		}
+
+		revents := fds[0].Revents
+		switch {
+		case revents&unix.POLLIN != 0:
+			err := IoctlNotifRecv(int(fd), l.recvDst)
+			if errors.Is(err, ErrNotifGone) {
+				// The target was killed or interrupted after the wake-up:
+				// look again, as another notification may be pending.
+				continue
+			}
+			l.recvErr = err
+			return true
+		case revents&unix.POLLHUP != 0:
+			l.recvErr = &Error{Op: "receive", Err: ErrNoTargets}
+			return true
+		case revents&(unix.POLLERR|unix.POLLNVAL) != 0:
+			l.recvErr = &Error{Op: "receive", Errno: unix.EBADF, Err: fmt.Errorf("listener fd polls as %#x", revents)}
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// SetReadDeadline sets the time after which a waiting Receive returns an
+// error matching [os.ErrDeadlineExceeded]; the zero time means none. It
+// applies to every Receive on l, current and future, like the read deadline
+// of a [net.Conn].
+func (l *Listener) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	l.deadline.Store(ns)
+	if err := l.file.SetReadDeadline(t); err != nil {
+		if l.isClosed() {
+			return &Error{Op: "set deadline", Err: ErrClosed}
+		}
+		return &Error{Op: "set deadline", Err: err}
+	}
+	return nil
+}
+
+func (l *Listener) userDeadline() time.Time {
+	ns := l.deadline.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// Respond sends r as the answer to notification r.ID. See [IoctlNotifSend] for the
+// rules r must follow and the errors.
+func (l *Listener) Respond(r *NotifResp) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return &Error{Op: "send", Err: ErrClosed}
+	}
+	return IoctlNotifSend(l.fd, r)
+}
+
+// Continue lets the target's system call run as if the filter had allowed it
+// ([NotifRespFlagContinue], Linux 5.5). The target may change the call's
+// memory arguments after the supervisor looked at them, so Continue must not
+// serve as a security decision.
+func (l *Listener) Continue(id uint64) error {
+	return l.Respond(&NotifResp{ID: id, Flags: NotifRespFlagContinue})
+}
+
+// RespondValue makes the target's system call return val without running it.
+func (l *Listener) RespondValue(id uint64, val int64) error {
+	return l.Respond(&NotifResp{ID: id, Val: val})
+}
+
+// RespondErrno makes the target's system call fail with errno without running
+// it. errno must be between 1 and 4095.
+func (l *Listener) RespondErrno(id uint64, errno unix.Errno) error {
+	if errno == 0 || errno > maxErrno {
+		return &Error{Op: "send", Err: fmt.Errorf("errno %d out of range: want 1 to %d (use RespondValue to return a value)", int(errno), maxErrno)}
+	}
+	// The kernel wants a negative errno in the response.
+	return l.Respond(&NotifResp{ID: id, Error: -int32(errno)})
+}
+
+// IDValid returns nil while notification id is received and not yet
+// answered, and an error matching [ErrNotifGone] once it is not. See
+// [IoctlNotifIDValid] for when to call it.
+func (l *Listener) IDValid(id uint64) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return &Error{Op: "check id", Err: ErrClosed}
+	}
+	return IoctlNotifIDValid(l.fd, id)
+}
+
+// AddFD installs a copy of a supervisor fd in the target of a received
+// notification and returns its number in the target. See [IoctlNotifAddFD] for
+// the request's fields and the errors.
+func (l *Listener) AddFD(a *NotifAddFD) (int, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return -1, &Error{Op: "add fd", Err: ErrClosed}
+	}
+	return IoctlNotifAddFD(l.fd, a)
+}
+
+// RespondFD installs a copy of srcFD in the target and answers notification
+// id with its number in one step ([AddFDFlagSend], Linux 5.14), so the
+// target's system call returns the new fd. Use it to answer calls that return
+// an fd, such as openat or socket: answering with AddFD and then RespondValue
+// could leak the fd into a target whose call was restarted in between.
+func (l *Listener) RespondFD(id uint64, srcFD int, cloexec bool) (int, error) {
+	if srcFD < 0 {
+		return -1, &Error{Op: "add fd", Errno: unix.EBADF, Err: fmt.Errorf("invalid source fd %d", srcFD)}
+	}
+	a := NotifAddFD{ID: id, Flags: AddFDFlagSend, SrcFD: uint32(srcFD)}
+	if cloexec {
+		a.NewFDFlags = unix.O_CLOEXEC
+	}
+	return l.AddFD(&a)
+}
+
+// SetFlags sets flags on the listener, such as [NotifFDFlagSyncWakeUp]
+// (Linux 6.6). On an older kernel the error matches [ErrNotSupported].
+func (l *Listener) SetFlags(flags NotifFDFlag) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return &Error{Op: "set flags", Err: ErrClosed}
+	}
+	return IoctlNotifSetFlags(l.fd, flags)
+}
+
+// SyscallConn returns a raw connection to the listener fd, for operations
+// this package does not wrap. Its Read method waits on the runtime poller.
+func (l *Listener) SyscallConn() (syscall.RawConn, error) {
+	if l.isClosed() {
+		return nil, &Error{Op: "syscall conn", Err: ErrClosed}
+	}
+	return l.rc, nil
+}
+
+// Close closes the listener. Receive calls waiting on it return [ErrClosed]
+// at once, later calls fail with it, and the fd is closed once no call uses
+// it. Every system call still waiting for an answer from this listener, and
+// every later one its filter sends here, fails with ENOSYS. Close returns an
+// error matching [ErrClosed] if l was already closed.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return &Error{Op: "close", Err: ErrClosed}
+	}
+	l.closed = true
+	close(l.done)
+	l.mu.Unlock()
+
+	if err := l.file.Close(); err != nil {
+		return &Error{Op: "close", Err: err}
+	}
+	return nil
+}
+
+func (l *Listener) isClosed() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.closed
+}
