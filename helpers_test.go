@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccompgo/seccomp"
+	"github.com/seccompgo/seccomp/internal/thread"
 )
 
 // childEnv selects a child mode when the test binary re-executes itself.
@@ -95,16 +96,15 @@ func allowFilter() []unix.SockFilter {
 	return []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: uint32(seccomp.ActionAllow)}}
 }
 
-// onDiscardedThread runs f on an OS thread that is locked for it and never
-// unlocked, so the thread exits with the goroutine and whatever f installs on
-// it (no_new_privs, filters) never reaches another goroutine of the test.
+// onDiscardedThread runs f on an OS thread that ends when f returns, so
+// whatever f installs on it (no_new_privs, filters) never reaches another
+// goroutine of the test, and waits for f.
 func onDiscardedThread(f func()) {
 	done := make(chan struct{})
-	go func() {
+	thread.Disposable(func() {
 		defer close(done)
-		runtime.LockOSThread()
 		f()
-	}()
+	})
 	<-done
 }
 

@@ -1,7 +1,9 @@
 package seccomp
 
 import (
+	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -155,4 +157,121 @@ func checkScratchMemory(prog []unix.SockFilter) error {
 		}
 	}
 	return nil
+}
+
+// Evaluate runs prog on data as the kernel would and returns the action it
+// returns, without installing anything. It validates prog first with
+// [ValidateProgram]. Use it to test a filter, or to check what a filter
+// does with a system call before installing it.
+func Evaluate(prog []unix.SockFilter, data *Data) (Action, error) {
+	if err := ValidateProgram(prog); err != nil {
+		return 0, err
+	}
+
+	// Loads read seccomp_data in native byte order, as the kernel does.
+	raw := (*[SizeofData]byte)(unsafe.Pointer(data))
+	var a, x uint32
+	var mem [memWords]uint32
+
+	for pc := 0; pc < len(prog); pc++ {
+		ins := prog[pc]
+		switch ins.Code {
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+			a = binary.NativeEndian.Uint32(raw[ins.K:])
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_LEN:
+			a = SizeofData
+		case unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN:
+			x = SizeofData
+		case unix.BPF_LD | unix.BPF_IMM:
+			a = ins.K
+		case unix.BPF_LDX | unix.BPF_IMM:
+			x = ins.K
+		case unix.BPF_LD | unix.BPF_MEM:
+			a = mem[ins.K]
+		case unix.BPF_LDX | unix.BPF_MEM:
+			x = mem[ins.K]
+		case unix.BPF_ST:
+			mem[ins.K] = a
+		case unix.BPF_STX:
+			mem[ins.K] = x
+		case unix.BPF_MISC | unix.BPF_TAX:
+			x = a
+		case unix.BPF_MISC | unix.BPF_TXA:
+			a = x
+		case unix.BPF_RET | unix.BPF_K:
+			return Action(ins.K), nil
+		case unix.BPF_RET | unix.BPF_A:
+			return Action(a), nil
+		case unix.BPF_JMP | unix.BPF_JA:
+			pc += int(ins.K)
+		default:
+			switch ins.Code & 0x07 { // BPF_CLASS
+			case unix.BPF_ALU:
+				var ok bool
+				if a, ok = alu(ins, a, x); !ok {
+					// Division by a zero X ends the program with 0, which
+					// is KILL_THREAD.
+					return ActionKillThread, nil
+				}
+			case unix.BPF_JMP:
+				if jumpTaken(ins, a, x) {
+					pc += int(ins.Jt)
+				} else {
+					pc += int(ins.Jf)
+				}
+			}
+		}
+	}
+	// ValidateProgram guarantees a final return, so this is unreachable.
+	return ActionKillThread, nil
+}
+
+func alu(ins unix.SockFilter, a, x uint32) (uint32, bool) {
+	operand := ins.K
+	if ins.Code&unix.BPF_X != 0 {
+		operand = x
+	}
+	switch ins.Code & 0xf0 { // BPF_OP
+	case unix.BPF_ADD:
+		return a + operand, true
+	case unix.BPF_SUB:
+		return a - operand, true
+	case unix.BPF_MUL:
+		return a * operand, true
+	case unix.BPF_DIV:
+		if operand == 0 {
+			return 0, false
+		}
+		return a / operand, true
+	case unix.BPF_AND:
+		return a & operand, true
+	case unix.BPF_OR:
+		return a | operand, true
+	case unix.BPF_XOR:
+		return a ^ operand, true
+	case unix.BPF_LSH:
+		return a << (operand & 31), true
+	case unix.BPF_RSH:
+		return a >> (operand & 31), true
+	case unix.BPF_NEG:
+		return -a, true
+	}
+	return a, true
+}
+
+func jumpTaken(ins unix.SockFilter, a, x uint32) bool {
+	operand := ins.K
+	if ins.Code&unix.BPF_X != 0 {
+		operand = x
+	}
+	switch ins.Code & 0xf0 {
+	case unix.BPF_JEQ:
+		return a == operand
+	case unix.BPF_JGT:
+		return a > operand
+	case unix.BPF_JGE:
+		return a >= operand
+	default: // BPF_JSET
+		return a&operand != 0
+	}
 }
