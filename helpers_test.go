@@ -315,7 +315,7 @@ func requireFeature(t *testing.T, feature, minVersion string, probeErr error) {
 	}
 	if minVersion == "none" {
 		if probeErr != nil {
-			t.Skipf("%s not supported by kernel %s (proposed, in no released kernel): %v", feature, release, probeErr)
+			t.Skipf("%s is in no released kernel and kernel %s lacks it: %v", feature, release, probeErr)
 		}
 		return
 	}
@@ -327,7 +327,7 @@ func requireFeature(t *testing.T, feature, minVersion string, probeErr error) {
 	case probeErr == nil && versionBefore(running, min):
 		t.Fatalf("%s is declared to need Linux %s, but kernel %s supports it", feature, minVersion, release)
 	case probeErr != nil:
-		t.Skipf("%s not supported by kernel %s (requires Linux >= %s)", feature, release, minVersion)
+		t.Skipf("%s needs Linux %s or later; kernel %s lacks it: %v", feature, minVersion, release, probeErr)
 	}
 }
 

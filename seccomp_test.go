@@ -476,7 +476,7 @@ func TestHaveAction(t *testing.T) {
 
 func TestNestedFlagUnsupportedError(t *testing.T) {
 	if seccomp.HaveNestedListeners() == nil {
-		_, release := kernelRelease()
+		release, _ := kernelRelease()
 		t.Skipf("kernel %v supports nested listeners; this test covers kernels without them", release)
 	}
 
