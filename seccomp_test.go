@@ -604,11 +604,16 @@ func TestNoNewPrivsAndMode(t *testing.T) {
 
 func init() {
 	// strict: enter strict mode on a locked thread, report through a pipe
-	// with write(2), the one call that matters strict mode allows, and let
-	// another thread exit the process.
+	// with write(2), one of the four calls strict mode allows, and park the
+	// thread in read(2), another one, while the main goroutine exits the
+	// process.
 	childModes["strict"] = func() int {
 		r, w, err := os.Pipe()
 		if err != nil {
+			return 1
+		}
+		var park [2]int
+		if err := unix.Pipe2(park[:], unix.O_CLOEXEC); err != nil {
 			return 1
 		}
 		go func() {
@@ -618,12 +623,16 @@ func init() {
 			// before strict mode.
 			fd := w.Fd()
 			msg := []byte("strict mode entered")
+			var b [1]byte
 			if err := seccomp.SetModeStrict(); err != nil {
 				w.WriteString("error: " + err.Error())
 				return
 			}
 			unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&msg[0])), uintptr(len(msg)))
-			unix.RawSyscall(unix.SYS_EXIT, 0, 0, 0) // ends this thread only
+			// unix.Syscall, not RawSyscall: the runtime takes this thread's
+			// P away while read blocks, so with GOMAXPROCS=1 the main
+			// goroutine still runs.
+			unix.Syscall(unix.SYS_READ, uintptr(park[0]), uintptr(unsafe.Pointer(&b[0])), 1)
 		}()
 		buf := make([]byte, 128)
 		n, _ := r.Read(buf)
