@@ -21,7 +21,7 @@ type ProgramError struct {
 	// Index is the offending instruction, or -1 when the program as a whole
 	// is wrong (empty or too long).
 	Index int
-	// Reason says what is wrong.
+	// Reason describes the problem.
 	Reason string
 }
 

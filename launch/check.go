@@ -11,8 +11,8 @@ import (
 
 // runtimeCalls are system calls the Go runtime may make on the launching
 // thread after the filter is installed and before Serve runs: scheduling,
-// memory management, signals and the thread's exit. The filter must let them
-// run, as nothing could answer a notification yet.
+// memory management, signals and the thread's exit. The filter must allow
+// them, because nothing could respond to a notification yet.
 var runtimeCalls = []string{
 	"futex", "mmap", "munmap", "madvise", "mprotect",
 	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill", "gettid", "getpid",
@@ -29,7 +29,7 @@ var startCalls = []string{
 
 // checkFilter validates prog and rejects a filter that would block the
 // launch: one that does anything but allow a system call made before
-// anything can answer a notification.
+// anything can respond to a notification.
 func checkFilter(prog []unix.SockFilter, serving bool) error {
 	if len(prog) == 0 {
 		return fmt.Errorf("empty filter program")
@@ -57,9 +57,9 @@ func checkFilter(prog []unix.SockFilter, serving bool) error {
 			continue
 		}
 		if serving {
-			return fmt.Errorf("filter returns %v for %s, which the Go runtime may call on the launching thread before Serve can answer", action, name)
+			return fmt.Errorf("filter returns %v for %s, which the Go runtime may call on the launching thread before Serve can respond", action, name)
 		}
-		return fmt.Errorf("filter returns %v for %s, which starting the process needs; set Options.Serve to answer notifications during start-up", action, name)
+		return fmt.Errorf("filter returns %v for %s, which starting the process needs; set Options.Serve to respond to notifications during start-up", action, name)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ type Options struct {
 // Start starts cmd with opts.Filter installed, like cmd.Start, and returns
 // the filter's listener, which the caller must close after cmd.Wait. On
 // error nothing is left running or open: no process, listener, thread or
-// goroutine, except a Serve goroutine, which sees the listener closed.
+// goroutine, except a Serve goroutine, whose Receive returns ErrClosed.
 //
 // The errors name what is wrong: a command that cannot be started, an
 // empty or invalid filter, a filter that would block the launch, or a kernel
