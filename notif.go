@@ -203,9 +203,13 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 		case revents&unix.POLLHUP != 0:
 			l.recvErr = &Error{Op: "receive", Err: ErrNoTargets}
 			return true
-		case revents&(unix.POLLERR|unix.POLLNVAL) != 0:
+		case revents&unix.POLLNVAL != 0:
 			l.recvErr = &Error{Op: "receive", Errno: unix.EBADF, Err: fmt.Errorf("listener fd polls as %#x", revents)}
 			return true
+		case revents&unix.POLLERR != 0:
+			// seccomp_notify_poll reports EPOLLERR when a signal interrupts
+			// its wait for the notifier lock: look again.
+			continue
 		default:
 			return false
 		}
