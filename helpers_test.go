@@ -16,7 +16,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccompgo/seccomp"
+	"github.com/seccompgo/seccomp/internal/procstat"
 	"github.com/seccompgo/seccomp/internal/thread"
+	"github.com/seccompgo/seccomp/sysnum"
 )
 
 // childEnv selects a child mode when the test binary re-executes itself.
@@ -212,30 +214,114 @@ func receive(t *testing.T, l *seccomp.Listener) seccomp.Notif {
 	return n
 }
 
-// checkNoLeaks records the open fds and goroutines now and fails the test
-// if more remain at its end.
+// checkNoLeaks records the open fds, goroutines and OS threads now and fails
+// the test if more remain at its end. See checkThreads for the threads.
 func checkNoLeaks(t *testing.T) {
 	t.Helper()
 	fds := openFDs(t)
 	goroutines := runtime.NumGoroutine()
+	threads := takeThreadCensus(t)
 	t.Cleanup(func() {
 		// Goroutines of os/exec and of the runtime poller end shortly after
-		// the calls that started them return.
+		// the calls that started them return, and locked threads shortly
+		// after their goroutines.
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			now, g := openFDs(t), runtime.NumGoroutine()
-			if (len(now) <= len(fds) && g <= goroutines) || time.Now().After(deadline) {
+			threadErr := checkThreads(threads, takeThreadCensus(t))
+			if (len(now) <= len(fds) && g <= goroutines && threadErr == "") || time.Now().After(deadline) {
 				if extra := newFDs(fds, now); len(extra) > 0 {
 					t.Errorf("fds leaked: %s", strings.Join(extra, ", "))
 				}
 				if g > goroutines {
 					t.Errorf("goroutines leaked: %d at start, %d at end", goroutines, g)
 				}
+				if threadErr != "" {
+					t.Errorf("threads leaked: %s", threadErr)
+				}
 				return
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// idleThreadAllowance is how many OS threads a test may leave behind beyond
+// those it started with, as long as each of them is idle.
+//
+// The Go runtime ends a thread only when a goroutine exits while locked to it.
+// Every other thread it starts stays for the life of the process, parked in
+// futex until the scheduler needs it again. A test that blocks several
+// goroutines in system calls at once (os/exec's wait4 for each child, a
+// target's blocking call in this process) makes the runtime start one thread
+// for each, and they outlive the test. The tests here block at most about a
+// dozen goroutines at once, so 16 bounds that growth. A thread per
+// notification, for example, would exceed it.
+const idleThreadAllowance = 16
+
+// idleSyscalls are the system calls an idle runtime thread waits in: futex
+// for a parked thread, epoll for the network poller, nanosleep for sysmon.
+var idleSyscalls = sync.OnceValue(func() map[int]bool {
+	idle := make(map[int]bool)
+	for _, name := range []string{"futex", "epoll_wait", "epoll_pwait", "epoll_pwait2", "nanosleep", "clock_nanosleep"} {
+		if nr, ok := sysnum.Number(name); ok {
+			idle[int(nr)] = true
+		}
+	}
+	return idle
+})
+
+// threadCensus counts a process's OS threads.
+type threadCensus struct {
+	total    int
+	filtered []int          // threads in seccomp filter mode
+	busy     map[int]string // threads blocked in a call other than idleSyscalls, by tid, with the call's name
+}
+
+func takeThreadCensus(t *testing.T) threadCensus {
+	t.Helper()
+	threads, err := procstat.Threads()
+	if err != nil {
+		t.Fatalf("list threads: %v", err)
+	}
+	c := threadCensus{total: len(threads), busy: make(map[int]string)}
+	for _, th := range threads {
+		if th.Filtered {
+			c.filtered = append(c.filtered, th.TID)
+		}
+		if th.Syscall >= 0 && !idleSyscalls()[th.Syscall] {
+			name, ok := sysnum.Name(uint32(th.Syscall))
+			if !ok {
+				name = strconv.Itoa(th.Syscall)
+			}
+			c.busy[th.TID] = name
+		}
+	}
+	return c
+}
+
+// checkThreads compares the threads at the end of a test with those at its
+// start and describes a leak, or returns "". A leak is a thread still in
+// filter mode, a thread blocked in a system call that idle runtime threads do
+// not use, or more idle threads than idleThreadAllowance.
+func checkThreads(start, end threadCensus) string {
+	var problems []string
+	if len(end.filtered) > len(start.filtered) {
+		problems = append(problems, fmt.Sprintf("%d threads in seccomp filter mode, %d at start (tids %v)", len(end.filtered), len(start.filtered), end.filtered))
+	}
+	if len(end.busy) > len(start.busy) {
+		var calls []string
+		for tid, name := range end.busy {
+			if _, ok := start.busy[tid]; !ok {
+				calls = append(calls, fmt.Sprintf("%d in %s", tid, name))
+			}
+		}
+		problems = append(problems, fmt.Sprintf("threads blocked in system calls: %s", strings.Join(calls, ", ")))
+	}
+	if end.total > start.total+idleThreadAllowance {
+		problems = append(problems, fmt.Sprintf("%d threads, %d at start, more than the %d idle runtime threads allowed", end.total, start.total, idleThreadAllowance))
+	}
+	return strings.Join(problems, "; ")
 }
 
 func openFDs(t *testing.T) map[string]string {

@@ -1,6 +1,8 @@
 package seccomp
 
 import (
+	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -55,9 +57,10 @@ func IoctlNotifRecv(fd int, n *Notif) error {
 }
 
 // NotifSend sends the response r on listener fd (SECCOMP_IOCTL_NOTIF_SEND,
-// Linux 5.0). r.Error must be zero or a negative errno, as the kernel returns
-// r.Error when it is not zero and r.Val otherwise; with
-// [NotifRespFlagContinue] both must be zero.
+// Linux 5.0). r.Error must be zero or a negated errno from -4095 to -1. The
+// kernel returns r.Error when it is not zero and r.Val otherwise, so any other
+// value would reach the target as a return value, not an errno; it is
+// rejected before the ioctl. With [NotifRespFlagContinue] both must be zero.
 //
 // An error matching [ErrNotifGone] (ENOENT) means the notification no longer
 // exists; one wrapping EINPROGRESS means it was not received yet or was
@@ -65,6 +68,9 @@ func IoctlNotifRecv(fd int, n *Notif) error {
 // larger than [NotifResp], r is sent in a larger zeroed buffer.
 func IoctlNotifSend(fd int, r *NotifResp) error {
 	const op = "send"
+	if r.Error > 0 || r.Error < -maxErrno {
+		return &Error{Op: op, Err: fmt.Errorf("error %d out of range: want 0 or a negated errno from -%d to -1", r.Error, maxErrno)}
+	}
 	var errno unix.Errno
 	if size := int(kernelSizes().NotifResp); size > SizeofNotifResp {
 		buf := make([]byte, size)
@@ -133,7 +139,13 @@ func idValidError(errno unix.Errno) error {
 // that the target has no room under its RLIMIT_NOFILE.
 func IoctlNotifAddFD(fd int, a *NotifAddFD) (int, error) {
 	const op = "add fd"
-	r, errno := ioctl(fd, ioctlNotifAddFD, unsafe.Pointer(a))
+	var r uintptr
+	var errno unix.Errno
+	if a.Flags&AddFDFlagSend != 0 {
+		r, errno = ioctlSignalsBlocked(fd, ioctlNotifAddFD, unsafe.Pointer(a))
+	} else {
+		r, errno = ioctl(fd, ioctlNotifAddFD, unsafe.Pointer(a))
+	}
 	switch errno {
 	case 0:
 		return int(r), nil
@@ -146,9 +158,44 @@ func IoctlNotifAddFD(fd int, a *NotifAddFD) (int, error) {
 	case unix.EMFILE:
 		return -1, newDetail(op, errno, "the target has no free fd under its RLIMIT_NOFILE (EMFILE)")
 	case unix.EBADF:
+		// The listener fd itself may be the bad one.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return -1, newError(op, errno)
+		}
 		return -1, newDetail(op, errno, "bad source fd, or newfd is at or above the target's RLIMIT_NOFILE (EBADF)")
 	}
 	return -1, newError(op, errno)
+}
+
+// ioctlSignalsBlocked is ioctl with every signal blocked on the calling
+// thread, for ADDFD with SEND.
+//
+// That request marks the notification replied to before the target has
+// installed the fd, and then waits for the target. If a signal interrupts
+// the wait, the kernel drops the request but leaves the notification marked
+// replied to. The target's call then returns 0 instead of the fd, and the
+// restarted ioctl fails with EINPROGRESS. (Seen on Linux 6.18; the code is the same
+// since SEND was added in 5.14.) Go delivers signals to any thread, SIGURG
+// and SIGCHLD among them, so the wait must not be interruptible. Signals
+// that arrive meanwhile stay pending until the mask is restored, and SIGKILL
+// still ends the process.
+func ioctlSignalsBlocked(fd int, req uint, arg unsafe.Pointer) (uintptr, unix.Errno) {
+	// The mask belongs to the thread, so the goroutine must stay on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	var all, old unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i]
+	}
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old); err != nil {
+		return 0, errnoOf(err)
+	}
+	r, errno := ioctl(fd, req, arg)
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil); err != nil && errno == 0 {
+		errno = errnoOf(err)
+	}
+	return r, errno
 }
 
 // NotifSetFlags sets flags on listener fd (SECCOMP_IOCTL_NOTIF_SET_FLAGS,

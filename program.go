@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -161,9 +162,13 @@ func checkScratchMemory(prog []unix.SockFilter) error {
 
 // Evaluate runs prog on data as the kernel would and returns the action it
 // returns, without installing anything. It validates prog first with
-// [ValidateProgram]. Use it to test a filter, or to check what a filter
-// does with a system call before installing it.
+// [ValidateProgram], and returns an error for a nil data. Use it to test a
+// filter, or to check what a filter does with a system call before
+// installing it.
 func Evaluate(prog []unix.SockFilter, data *Data) (Action, error) {
+	if data == nil {
+		return 0, errors.New("seccomp: evaluate: nil Data")
+	}
 	if err := ValidateProgram(prog); err != nil {
 		return 0, err
 	}
