@@ -25,7 +25,7 @@ func ioctl(fd int, req uint, arg unsafe.Pointer) (uintptr, unix.Errno) {
 	}
 }
 
-// NotifRecv receives the next notification on listener fd into n
+// IoctlNotifRecv receives the next notification on listener fd into n
 // (SECCOMP_IOCTL_NOTIF_RECV, Linux 5.0), zeroing n first as the kernel
 // requires.
 //
@@ -56,7 +56,7 @@ func IoctlNotifRecv(fd int, n *Notif) error {
 	return nil
 }
 
-// NotifSend sends the response r on listener fd (SECCOMP_IOCTL_NOTIF_SEND,
+// IoctlNotifSend sends the response r on listener fd (SECCOMP_IOCTL_NOTIF_SEND,
 // Linux 5.0). r.Error must be zero or a negated errno from -4095 to -1. The
 // kernel returns r.Error when it is not zero and r.Val otherwise, so any other
 // value would reach the target as a return value, not an errno; it is
@@ -95,7 +95,7 @@ func IoctlNotifSend(fd int, r *NotifResp) error {
 // number, which Linux 5.0 to 5.8 did not know.
 var idValidLegacy atomic.Bool
 
-// NotifIDValid reports whether notification id is still pending on listener
+// IoctlNotifIDValid reports whether notification id is still pending on listener
 // fd (SECCOMP_IOCTL_NOTIF_ID_VALID, Linux 5.0): it returns nil while the
 // notification has been received and not answered, and an error matching
 // [ErrNotifGone] once the target died or the system call was interrupted.
@@ -198,7 +198,7 @@ func ioctlSignalsBlocked(fd int, req uint, arg unsafe.Pointer) (uintptr, unix.Er
 	return r, errno
 }
 
-// NotifSetFlags sets flags on listener fd (SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+// IoctlNotifSetFlags sets flags on listener fd (SECCOMP_IOCTL_NOTIF_SET_FLAGS,
 // Linux 6.6). The kernel takes the flags as the ioctl's argument itself, not
 // through a pointer. On an older kernel the error matches [ErrNotSupported].
 func IoctlNotifSetFlags(fd int, flags NotifFDFlag) error {
