@@ -21,11 +21,19 @@ const x32SyscallBit = 0x40000000
 // built for (and, on amd64, from the x32 ABI), returns USER_NOTIF for the
 // system calls in nrs, and allows every other call.
 //
-// Duplicate numbers are ignored. It returns an error if nrs is empty or the
-// program would exceed [seccomp.MaxInstructions].
+// Duplicate numbers are ignored. It returns an error if nrs is empty, if the
+// program would exceed [seccomp.MaxInstructions], or, on amd64, if a number
+// has the x32 bit set, as the filter would kill that call instead.
 func NotifyFilter(nrs []uint32) ([]unix.SockFilter, error) {
 	if len(nrs) == 0 {
 		return nil, errors.New("launch: notify filter: no system calls to notify")
+	}
+	if runtime.GOARCH == "amd64" {
+		for _, nr := range nrs {
+			if nr&x32SyscallBit != 0 {
+				return nil, fmt.Errorf("launch: notify filter: system call number %#x has the x32 bit %#x set, and the filter kills x32 calls", nr, x32SyscallBit)
+			}
+		}
 	}
 	nrs = slices.Clone(nrs)
 	slices.Sort(nrs)

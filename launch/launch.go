@@ -2,11 +2,14 @@
 // and returns the filter's listener.
 //
 // Go cannot run code between fork and exec, so a Go program cannot install a
-// filter in a child the way a C program would. Start installs the filter on
-// an OS thread locked for that purpose, starts the child from that thread
-// (a child inherits the filters of the thread that creates it), and then lets
-// the thread exit with its goroutine without ever unlocking it, so no other
-// goroutine of the parent runs under the filter.
+// filter in a child the way a C program would. [Start] either installs the
+// filter on an OS thread locked for that purpose and starts the child from
+// it, or starts a copy of its own executable that installs the filter and
+// then executes the command. Its documentation says when it takes which.
+//
+// Every program that imports this package can serve as that copy: the
+// package's init function runs the copy's part when the environment
+// variable SECCOMPGO_LAUNCH_HELPER is set, and then never returns.
 package launch
 
 import (
@@ -32,14 +35,21 @@ type Options struct {
 	Flags seccomp.FilterFlag
 
 	// Serve, if not nil, is started in a new goroutine with the listener
-	// before the child starts, so that it can answer the notifications of the
-	// child's own start-up, such as its execve. It should return when
-	// Receive reports [seccomp.ErrNoTargets] or [seccomp.ErrClosed].
+	// before the command is executed, so that it can respond to the
+	// notifications of the start-up, such as the command's own execve. It
+	// should return when Receive reports [seccomp.ErrNoTargets] or
+	// [seccomp.ErrClosed].
 	//
-	// Without Serve, Start rejects a filter that would notify, deny or kill
-	// any system call the start-up path makes (fork and exec among them),
-	// because nothing would answer it.
+	// Without Serve, Start rejects a filter that notifies, denies or kills
+	// any system call of the start-up, because nothing would respond to it.
 	Serve func(*seccomp.Listener)
+
+	// ForceReexec makes Start take the re-exec route even when the direct
+	// route would do. The filter then notifies the command's calls only,
+	// and none of the launching thread's calls in cmd.Start, such as its
+	// openat of /dev/null or its read of the child's status pipe. It needs
+	// Serve.
+	ForceReexec bool
 
 	// KeepPrivileges skips setting no_new_privs on the launching thread, and
 	// so in the child. The filter then needs CAP_SYS_ADMIN. Set it only to
@@ -48,13 +58,43 @@ type Options struct {
 }
 
 // Start starts cmd with opts.Filter installed, like cmd.Start, and returns
-// the filter's listener, which the caller must close after cmd.Wait. On
-// error nothing is left running or open: no process, listener, thread or
-// goroutine, except a Serve goroutine, whose Receive returns ErrClosed.
+// the filter's listener, which the caller must close after cmd.Wait.
 //
-// The errors name what is wrong: a command that cannot be started, an
-// empty or invalid filter, a filter that would block the launch, or a kernel
+// Start takes one of two routes, whichever the filter allows:
+//
+//   - The direct route, taken when the filter allows the calls made while
+//     the launching thread waits in a vfork-style clone for the command's
+//     execve (see forkCalls). Start installs the filter on an OS thread
+//     locked for that purpose and starts the command from it, because a
+//     child inherits the filters of the thread that creates it. The thread
+//     then exits with its goroutine, so no other goroutine runs under the
+//     filter.
+//     Those calls must be allowed because the waiting thread holds a Go
+//     scheduler slot that nothing can take from it: with GOMAXPROCS=1 Serve
+//     could not run, and the next garbage collection would wait forever.
+//   - The re-exec route, taken otherwise when opts.Serve is set, and always
+//     with opts.ForceReexec: Start
+//     starts a copy of its own executable (/proc/self/exe) with no filter,
+//     with cmd's arguments, environment, files and attributes. This
+//     package's init function recognizes the copy, installs the filter on
+//     its thread, sends the listener back over a socket and replaces itself
+//     with the command by execve, without a fork. So the command's execve
+//     and every later call can be notified and answered by Serve, at the
+//     cost of executing a second program. The filter must allow sendmsg,
+//     which the copy makes before Start has the listener.
+//
+// Both routes need the Go runtime's own calls allowed (futex, mmap and
+// others; see runtimeCalls). A filter that blocks a call neither route can
+// get past is rejected with a *[FilterError] that names the call. A command
+// that cannot be executed is reported with an *[ExecError], in the re-exec
+// route also when the command's execve fails, which Start waits for.
+// Other errors name what is wrong: an empty or invalid filter, or a kernel
 // without listeners ([seccomp.ErrNotSupported]).
+//
+// On error nothing is left running or open: no process, listener, thread or
+// goroutine, except a Serve goroutine, whose Receive returns ErrClosed or
+// ErrNoTargets. If the re-exec route started the copy before the error, Start
+// has waited for it, so cmd.Process and cmd.ProcessState are set.
 func Start(cmd *exec.Cmd, opts Options) (*seccomp.Listener, error) {
 	if err := checkCommand(cmd); err != nil {
 		return nil, fmt.Errorf("launch: %w", err)
@@ -66,10 +106,22 @@ func Start(cmd *exec.Cmd, opts Options) (*seccomp.Listener, error) {
 	if err := seccomp.HaveFilterFlag(flags); err != nil {
 		return nil, fmt.Errorf("launch: %w", err)
 	}
-	if err := checkFilter(opts.Filter, opts.Serve != nil); err != nil {
+	if opts.ForceReexec && opts.Serve == nil {
+		return nil, errors.New("launch: Options.ForceReexec needs Options.Serve to answer the command's notifications")
+	}
+	route, err := chooseRoute(opts.Filter, cmd, opts.Serve != nil, opts.ForceReexec)
+	if err != nil {
 		return nil, fmt.Errorf("launch: %w", err)
 	}
 
+	if route == routeReexec {
+		return startReexec(cmd, opts, flags)
+	}
+	return startDirect(cmd, opts, flags)
+}
+
+// startDirect starts cmd from a thread of this process that has the filter.
+func startDirect(cmd *exec.Cmd, opts Options, flags seccomp.FilterFlag) (*seccomp.Listener, error) {
 	installed := make(chan installResult)
 	proceed := make(chan bool)
 	started := make(chan error)
@@ -120,8 +172,9 @@ func installFilter(prog []unix.SockFilter, flags seccomp.FilterFlag, noNewPrivs 
 	return seccomp.SetModeFilter(prog, flags)
 }
 
-// checkCommand reports the errors cmd.Start would report after the filter
-// is installed, before it is.
+// checkCommand returns the errors cmd.Start would return after the filter
+// is installed, before it is. A command that cannot be executed is an
+// *ExecError.
 func checkCommand(cmd *exec.Cmd) error {
 	switch {
 	case cmd == nil:
@@ -129,7 +182,7 @@ func checkCommand(cmd *exec.Cmd) error {
 	case cmd.Process != nil:
 		return errors.New("command already started")
 	case cmd.Err != nil:
-		return cmd.Err // for example, not found in $PATH
+		return lookPathError(cmd) // for example, not found in $PATH
 	case cmd.Path == "":
 		return errors.New("command has no path")
 	}
@@ -141,13 +194,32 @@ func checkCommand(cmd *exec.Cmd) error {
 	info, err := os.Stat(path)
 	switch {
 	case err != nil:
-		return fmt.Errorf("command %s: %w", cmd.Path, err)
+		errno := unix.ENOENT
+		errors.As(err, &errno)
+		return &ExecError{Path: cmd.Path, Errno: errno, Err: err}
 	case info.IsDir():
-		return fmt.Errorf("command %s: is a directory", cmd.Path)
+		// execve returns EACCES for a directory.
+		return &ExecError{Path: cmd.Path, Errno: unix.EACCES, Err: errors.New("is a directory")}
 	case info.Mode()&0o111 == 0:
-		return fmt.Errorf("command %s: not executable", cmd.Path)
+		return &ExecError{Path: cmd.Path, Errno: unix.EACCES, Err: errors.New("not executable")}
 	}
 	return nil
+}
+
+// lookPathError returns cmd.Err, the failure of exec.Command's search in
+// $PATH, as an *ExecError. A command not found has Errno ENOENT.
+func lookPathError(cmd *exec.Cmd) error {
+	cause := cmd.Err
+	var execErr *exec.Error
+	if errors.As(cause, &execErr) {
+		cause = execErr.Err
+	}
+
+	errno := unix.ENOENT
+	if !errors.As(cause, &errno) && !errors.Is(cause, exec.ErrNotFound) && !errors.Is(cause, exec.ErrDot) {
+		errno = unix.EACCES
+	}
+	return &ExecError{Path: cmd.Path, Errno: errno, Err: cause}
 }
 
 func isAbs(path string) bool { return len(path) > 0 && path[0] == '/' }
