@@ -92,7 +92,7 @@ func TestTraceListReplacesDefaults(t *testing.T) {
 	report := filepath.Join(dir, "report")
 	newDir := filepath.Join(dir, "new")
 
-	res := runUnotify(t, "-trace", "mkdirat, mkdir", "-trace", "getppid", "-o", report, "--", self(t), "mkdir", newDir)
+	res := runUnotify(t, "-trace", "mkdirat, getcwd", "-trace", "getppid", "-o", report, "--", self(t), "mkdir", newDir)
 	if res.status != 0 {
 		t.Fatalf("status %d, stderr:\n%s", res.status, res.stderr)
 	}
@@ -471,10 +471,21 @@ func TestNested(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The VM test runner collects this line to check that the nested case
+	// ran on the kernels with nested listeners and only there.
+	nestedErr := seccomp.HaveNestedListeners()
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	result := "run"
+	if nestedErr != nil {
+		result = "skip"
+	}
+	fmt.Printf("seccomp-feature: name=nested listeners min=none kernel=%s result=%s\n", unix.ByteSliceToString(uts.Release[:]), result)
+
 	start := time.Now()
 	res := runUnotify(t, "-nested", "-o", outer, "--", self(t), "unotify", "-o", inner, "--", self(t), "cat", file)
 
-	if err := seccomp.HaveNestedListeners(); err != nil {
+	if err := nestedErr; err != nil {
 		t.Logf("this kernel has no nested listeners (%v): -nested must fail before starting the command", err)
 		if res.status != exitFailure {
 			t.Errorf("status %d, want %d", res.status, exitFailure)

@@ -353,20 +353,20 @@ func TestDecodeStrings(t *testing.T) {
 	// A short string at the end of the mapping, where reading a whole
 	// PATH_MAX would fail: it is read a page at a time.
 	tail := &fakeMemory{base: fakeBase, data: append(make([]byte, pageSize-3), "/x\x00"...)}
-	if got, want := decodeWith(t, "unlink", [6]uint64{fakeBase + pageSize - 3}, tail), `unlink("/x")`; got != want {
+	if got, want := decodeWith(t, "chdir", [6]uint64{fakeBase + pageSize - 3}, tail), `chdir("/x")`; got != want {
 		t.Errorf("string at the end of a mapping: %s, want %s", got, want)
 	}
 
 	// A string without a NUL in its first maxPathLen bytes is truncated.
 	long := &fakeMemory{base: fakeBase, data: bytes.Repeat([]byte("a"), 3*maxPathLen)}
-	want := `unlink("` + strings.Repeat("a", maxPathLen) + `"...)`
-	if got := decodeWith(t, "unlink", [6]uint64{fakeBase + 1}, long); got != want {
+	want := `chdir("` + strings.Repeat("a", maxPathLen) + `"...)`
+	if got := decodeWith(t, "chdir", [6]uint64{fakeBase + 1}, long); got != want {
 		t.Errorf("long string: %.60s..., want %.60s...", got, want)
 	}
 
 	// Bytes that are not UTF-8 are escaped.
 	odd := &fakeMemory{base: fakeBase, data: []byte("a\xff\n\"\x00")}
-	if got, want := decodeWith(t, "unlink", [6]uint64{fakeBase}, odd), `unlink("a\xff\n\"")`; got != want {
+	if got, want := decodeWith(t, "chdir", [6]uint64{fakeBase}, odd), `chdir("a\xff\n\"")`; got != want {
 		t.Errorf("odd bytes: %s, want %s", got, want)
 	}
 
