@@ -22,7 +22,10 @@
 //
 // A filter installed with [FilterFlagNewListener] comes with a listener fd.
 // Whenever the filter returns [ActionUserNotif], the calling thread stops and
-// the listener receives a [Notif] describing the call. The supervisor holding
+// the listener receives a [Notif] describing the call: a 64-bit id that is
+// unique while the notification lives, the calling thread's id (Notif.Pid,
+// a TID in the supervisor's pid namespace, or 0 if the thread is not visible
+// there), and the call's [Data]. The supervisor holding
 // the listener answers with a [NotifResp]: a return value, an errno, or
 // CONTINUE to let the call run. It can also inspect the target's memory
 // through /proc/PID/mem, checking [Listener.IDValid] after each read, and

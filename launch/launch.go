@@ -38,7 +38,14 @@ type Options struct {
 	// before the command is executed, so that it can respond to the
 	// notifications of the start-up, such as the command's own execve. It
 	// should return when Receive reports [seccomp.ErrNoTargets] or
-	// [seccomp.ErrClosed].
+	// [seccomp.ErrClosed]. Start does not wait for it: give it a channel to
+	// close if you need to know when it has returned.
+	//
+	// On the direct route the filter is also on the launching thread while
+	// cmd.Start runs, so Serve receives that thread's own trapped calls too,
+	// such as its openat of /dev/null for a nil cmd.Stdin: Notif.Pid is then
+	// a thread of this process, and failing such a call makes Start fail.
+	// Set ForceReexec to see the command's calls only.
 	//
 	// Without Serve, Start rejects a filter that notifies, denies or kills
 	// any system call of the start-up, because nothing would respond to it.
@@ -64,17 +71,18 @@ type Options struct {
 //
 //   - The direct route, taken when the filter allows the calls made while
 //     the launching thread waits in a vfork-style clone for the command's
-//     execve (see forkCalls). Start installs the filter on an OS thread
+//     execve: pipe2, clone and clone3 in this process, and dup3, fcntl,
+//     prlimit64, write and execve in the child, plus the calls that cmd's
+//     Dir, ExtraFiles and SysProcAttr add (chdir, setsid, setpgid and so
+//     on). Start installs the filter on an OS thread
 //     locked for that purpose and starts the command from it, because a
 //     child inherits the filters of the thread that creates it. The thread
 //     then exits with its goroutine, so no other goroutine runs under the
-//     filter.
-//     Those calls must be allowed because the waiting thread holds a Go
+//     filter. Those calls must be allowed because the waiting thread holds a Go
 //     scheduler slot that nothing can take from it: with GOMAXPROCS=1 Serve
 //     could not run, and the next garbage collection would wait forever.
 //   - The re-exec route, taken otherwise when opts.Serve is set, and always
-//     with opts.ForceReexec: Start
-//     starts a copy of its own executable (/proc/self/exe) with no filter,
+//     with opts.ForceReexec: Start starts a copy of its own executable (/proc/self/exe) with no filter,
 //     with cmd's arguments, environment, files and attributes. This
 //     package's init function recognizes the copy, installs the filter on
 //     its thread, sends the listener back over a socket and replaces itself
@@ -83,8 +91,10 @@ type Options struct {
 //     cost of executing a second program. The filter must allow sendmsg,
 //     which the copy makes before Start has the listener.
 //
-// Both routes need the Go runtime's own calls allowed (futex, mmap and
-// others; see runtimeCalls). A filter that blocks a call neither route can
+// Both routes need the Go runtime's own calls allowed: futex, mmap, munmap,
+// madvise, mprotect, rt_sigprocmask, rt_sigreturn, sigaltstack, tgkill,
+// gettid, getpid, sched_yield, nanosleep, clock_gettime, exit and
+// exit_group. A filter that blocks a call neither route can
 // get past is rejected with a *[FilterError] that names the call. A command
 // that cannot be executed is reported with an *[ExecError], in the re-exec
 // route also when the command's execve fails, which Start waits for.

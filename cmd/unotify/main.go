@@ -236,10 +236,17 @@ func reportStartError(diag io.Writer, cmd *exec.Cmd, err error) int {
 		return exitCannotExec
 	}
 
-	fmt.Fprintf(diag, "unotify: %v\n", err)
-	if errors.Is(err, unix.EBUSY) && seccomp.HaveNestedListeners() == nil {
-		fmt.Fprintf(diag, "unotify: to run unotify under unotify, give the outer one -nested\n")
+	if errors.Is(err, seccomp.ErrListenerExists) {
+		fmt.Fprintf(diag, "unotify: unotify runs under another supervisor's listener, such as an outer unotify's, which does not allow nested listeners\n")
+		if seccomp.HaveNestedListeners() == nil {
+			fmt.Fprintf(diag, "unotify: give the outer unotify -nested\n")
+		} else {
+			fmt.Fprintf(diag, "unotify: this kernel has no nested listeners (proposed, in no released kernel), so unotify cannot run under another listener\n")
+		}
+		fmt.Fprintf(diag, "unotify: detail: %v\n", err)
+		return exitFailure
 	}
+	fmt.Fprintf(diag, "unotify: %v\n", err)
 	return exitFailure
 }
 

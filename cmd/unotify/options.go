@@ -69,8 +69,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 		"install the listener with WAIT_KILLABLE_RECV (Linux 5.19): once unotify has\n"+
 			"received a call, only a fatal signal interrupts it. Without it, a signal that\n"+
 			"arrives while a call waits for the response restarts the call, which is then\n"+
-			"reported again. Used by default where the kernel has it; -wait-killable=true\n"+
-			"makes a kernel without it an error")
+			"reported again. By default it is used only if the kernel has it; giving\n"+
+			"-wait-killable or -wait-killable=true explicitly makes its absence an error")
 	return fs
 }
 
