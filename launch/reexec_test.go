@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,7 +65,7 @@ func TestStartTrapsTargetExec(t *testing.T) {
 	if got, want := strings.TrimSpace(out.String()), fmt.Sprintf("ret=%d errno=0", os.Getpid()); got != want {
 		t.Errorf("child output %q, want %q", got, want)
 	}
-	if calls := s.seen(); !reflect.DeepEqual(calls, []string{"execve", "getppid"}) {
+	if calls := compactRestarts(s.seen()); !reflect.DeepEqual(calls, []string{"execve", "getppid"}) {
 		t.Errorf("notified calls %v, want [execve getppid]", calls)
 	}
 }
@@ -99,7 +100,7 @@ func TestStartReexecLeavesNoTrace(t *testing.T) {
 	if got := strings.TrimSpace(out.String()); got != want {
 		t.Errorf("child output %q, want %q", got, want)
 	}
-	if calls := s.seen(); !reflect.DeepEqual(calls, []string{"execve"}) {
+	if calls := compactRestarts(s.seen()); !reflect.DeepEqual(calls, []string{"execve"}) {
 		t.Errorf("notified calls %v, want [execve]", calls)
 	}
 }
@@ -350,4 +351,11 @@ func TestHelperRequestRoundTrip(t *testing.T) {
 	if _, err := launch.EncodeRequest(launch.Request{Path: strings.Repeat("x", 65<<10), Prog: prog}); err == nil {
 		t.Errorf("EncodeRequest accepted a path of 65 KiB")
 	}
+}
+
+// compactRestarts merges runs of the same call: a signal that interrupts a
+// call waiting for its response makes the kernel restart it, and the
+// restarted call is notified again with a new id.
+func compactRestarts(calls []string) []string {
+	return slices.Compact(slices.Clone(calls))
 }
