@@ -358,7 +358,7 @@ func TestAddFDEdgeCases(t *testing.T) {
 		// An ADDFD waits until the target, woken in its notified call,
 		// installs the fd. SEND is refused (EBUSY) while such a request is
 		// queued. The target gets the SCHED_IDLE policy on one CPU, which
-		// another process keeps busy, so that it is slow to run; a helper
+		// another process keeps busy, so that it is slow to run. A helper
 		// process queues the ADDFD, and this test sends the SEND once the
 		// helper sleeps in the ioctl. The helper is a separate
 		// process so that its blocked ioctl does not hold up this test's

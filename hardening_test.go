@@ -60,9 +60,14 @@ func init() {
 	// calls: WORKERS goroutines each make CALLS getppid calls with the
 	// arguments TAG, worker and sequence number, and check that each returns
 	// answerFor of them. BUSY more goroutines allocate and spin meanwhile, so
-	// the runtime preempts and collects garbage all the time.
+	// the runtime preempts and collects garbage all the time. With WAIT_GO=1
+	// the calls start after a byte arrives on stdin.
 	childModes["calls"] = func() int {
 		tag, workers, calls, busy := uint64(envInt("TAG")), max(envInt("WORKERS"), 1), envInt("CALLS"), envInt("BUSY")
+		if os.Getenv("WAIT_GO") == "1" {
+			// Start only once the test writes a byte to stdin.
+			os.Stdin.Read(make([]byte, 1))
+		}
 
 		stop := make(chan struct{})
 		for range busy {
@@ -403,6 +408,96 @@ func signalStorm(pid int, threads func() []int, stop <-chan struct{}) <-chan int
 	return sent
 }
 
+func init() {
+	// sigurg-storm: send SIGURG to the threads $TIDS of process $PID over
+	// and over, until stdin is closed, then print how many were sent.
+	childModes["sigurg-storm"] = func() int {
+		pid := envInt("PID")
+		var tids []int
+		for _, field := range strings.Split(os.Getenv("TIDS"), ",") {
+			tid, err := strconv.Atoi(field)
+			if err != nil {
+				fmt.Printf("invalid TIDS: %v\n", err)
+				return 1
+			}
+			tids = append(tids, tid)
+		}
+
+		var closed atomic.Bool
+		go func() {
+			os.Stdin.Read(make([]byte, 1))
+			closed.Store(true)
+		}()
+		fmt.Println("started")
+		sent := 0
+		for !closed.Load() {
+			for _, tid := range tids {
+				if unix.Tgkill(pid, tid, unix.SIGURG) == nil {
+					sent++
+				}
+			}
+			runtime.Gosched()
+		}
+		fmt.Printf("sent=%d\n", sent)
+		return 0
+	}
+}
+
+// storm is a sigurg-storm child process.
+type storm struct {
+	cmd   *exec.Cmd
+	stdin *os.File
+	out   *bufio.Reader
+}
+
+// startStorm starts a process that sends SIGURG to threads tids of process
+// pid in a loop, and waits until it has begun.
+func startStorm(t *testing.T, pid int, tids []int) *storm {
+	t.Helper()
+	list := make([]string, len(tids))
+	for i, tid := range tids {
+		list[i] = strconv.Itoa(tid)
+	}
+	s := &storm{cmd: childCommand("sigurg-storm", "PID="+strconv.Itoa(pid), "TIDS="+strings.Join(list, ","))}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stdin, s.stdin = r, w
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	t.Cleanup(func() {
+		s.stdin.Close()
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	})
+
+	s.out = bufio.NewReader(stdout)
+	if line, err := s.out.ReadString('\n'); line != "started\n" {
+		t.Fatalf("signal process said %q, %v", line, err)
+	}
+	return s
+}
+
+// stop ends the storm and returns the number of signals it sent.
+func (s *storm) stop(t *testing.T) int {
+	t.Helper()
+	s.stdin.Close()
+	line, err := s.out.ReadString('\n')
+	s.cmd.Wait()
+	var sent int
+	if _, scanErr := fmt.Sscanf(line, "sent=%d", &sent); scanErr != nil {
+		t.Fatalf("signal process printed %q, %v", line, err)
+	}
+	return sent
+}
+
 // spin keeps one CPU busy with Go code until stop is closed, so the runtime
 // preempts it with SIGURG every few milliseconds.
 func spin(stop <-chan struct{}) <-chan struct{} {
@@ -437,7 +532,8 @@ func TestReceiveUnderSignalStorm(t *testing.T) {
 	const workers, calls, receivers = 4, 500, 3
 	c := startChild(t, "calls", childOptions{
 		flags: seccomp.FilterFlagWaitKillableRecv,
-		env:   []string{"TAG=2", "WORKERS=" + strconv.Itoa(workers), "CALLS=" + strconv.Itoa(calls)},
+		env:   []string{"TAG=2", "WAIT_GO=1", "WORKERS=" + strconv.Itoa(workers), "CALLS=" + strconv.Itoa(calls)},
+		stdin: true,
 	})
 
 	var mu sync.Mutex
@@ -479,15 +575,23 @@ func TestReceiveUnderSignalStorm(t *testing.T) {
 		}()
 	}
 
+	for len(threads.list()) < receivers {
+		time.Sleep(time.Millisecond)
+	}
+	// The signals come from another process, so that they keep coming when
+	// GOMAXPROCS is 1 and the receivers keep this process's P busy.
+	storm := startStorm(t, os.Getpid(), threads.list())
 	stop := make(chan struct{})
-	sent := signalStorm(os.Getpid(), threads.list, stop)
 	spun := spin(stop)
+	if _, err := c.stdin.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
 
 	out := c.wait(t)
 	wg.Wait()
 	close(stop)
 	<-spun
-	signals := <-sent
+	signals := storm.stop(t)
 
 	if want := fmt.Sprintf("calls=%d bad=0", workers*calls); out != want {
 		t.Errorf("target output %q, want %q", out, want)

@@ -16,22 +16,23 @@ import (
 // report AUDIT_ARCH_X86_64 with this bit set in the number.
 const x32SyscallBit = 0x40000000
 
-// NotifyFilter returns a filter program that kills the process when a
-// system call comes from another architecture than the one the program was
-// built for (and, on amd64, from the x32 ABI), returns USER_NOTIF for the
-// system calls in nrs, and allows every other call.
+// NotifyFilter returns a filter program that returns USER_NOTIF for the
+// system calls in nrs and allows every other call. It kills the process when
+// a system call comes from another architecture than the one the program was
+// built for, and on amd64 when the call's number is at or above the x32 bit,
+// as the x32 ABI's numbers are.
 //
 // Duplicate numbers are ignored. It returns an error if nrs is empty, if the
 // program would exceed [seccomp.MaxInstructions], or, on amd64, if a number
-// has the x32 bit set, as the filter would kill that call instead.
+// is at or above the x32 bit, as the filter would kill that call instead.
 func NotifyFilter(nrs []uint32) ([]unix.SockFilter, error) {
 	if len(nrs) == 0 {
 		return nil, errors.New("launch: notify filter: no system calls to notify")
 	}
 	if runtime.GOARCH == "amd64" {
 		for _, nr := range nrs {
-			if nr&x32SyscallBit != 0 {
-				return nil, fmt.Errorf("launch: notify filter: system call number %#x has the x32 bit %#x set, and the filter kills x32 calls", nr, x32SyscallBit)
+			if nr >= x32SyscallBit {
+				return nil, fmt.Errorf("launch: notify filter: system call number %#x is at or above the x32 bit %#x, and the filter kills every such call", nr, x32SyscallBit)
 			}
 		}
 	}

@@ -225,16 +225,18 @@ func TestStartMoreBadInput(t *testing.T) {
 	started.Process.Kill()
 }
 
-func TestNotifyFilterRejectsX32Numbers(t *testing.T) {
+func TestNotifyFilterRejectsX32Range(t *testing.T) {
 	checkNoLeaks(t)
 	checkThreads(t)
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the x32 ABI exists only on amd64")
 	}
-	_, err := launch.NotifyFilter([]uint32{unix.SYS_GETPPID, 0x40000000 | unix.SYS_GETPPID})
-	want := "launch: notify filter: system call number 0x4000006e has the x32 bit 0x40000000 set, and the filter kills x32 calls"
-	if err == nil || err.Error() != want {
-		t.Errorf("NotifyFilter with an x32 number: %v, want %q", err, want)
+	for _, nr := range []uint32{0x40000000 | unix.SYS_GETPPID, 0x9f303030, 0xffffffff} {
+		_, err := launch.NotifyFilter([]uint32{unix.SYS_GETPPID, nr})
+		want := fmt.Sprintf("launch: notify filter: system call number %#x is at or above the x32 bit 0x40000000, and the filter kills every such call", nr)
+		if err == nil || err.Error() != want {
+			t.Errorf("NotifyFilter with %#x: %v, want %q", nr, err, want)
+		}
 	}
 }
 
