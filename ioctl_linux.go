@@ -155,6 +155,10 @@ func IoctlNotifAddFD(fd int, a *NotifAddFD) (int, error) {
 		return -1, newDetail(op, errno, "invalid request (EINVAL): unknown flags, newfd_flags other than O_CLOEXEC, newfd set without SETFD, or a kernel older than 5.9 (5.14 for SEND)")
 	case unix.EBUSY:
 		return -1, newDetail(op, errno, "other ADDFD requests are pending, so SEND cannot answer the notification yet (EBUSY)")
+	case unix.ESRCH:
+		// The target was woken, for example by a fatal signal, before it
+		// installed the fd: the notification is gone as with ENOENT.
+		return -1, &Error{Op: op, Errno: errno, Err: ErrNotifGone}
 	case unix.EMFILE:
 		return -1, newDetail(op, errno, "the target has no free fd under its RLIMIT_NOFILE (EMFILE)")
 	case unix.EBADF:

@@ -263,6 +263,9 @@ func (l *Listener) Continue(id uint64) error {
 }
 
 // RespondValue makes the target's system call return val without running it.
+// The target's C library reads a value from -4095 to -1 as a failure with
+// that errno negated, as it does for every system call; use RespondErrno to
+// mean an error.
 func (l *Listener) RespondValue(id uint64, val int64) error {
 	return l.Respond(&NotifResp{ID: id, Val: val})
 }
