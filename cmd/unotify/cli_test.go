@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccompgo/seccomp"
+	"github.com/seccompgo/seccomp/sysnum"
 )
 
 // reportLine matches one line of the text report and captures the thread
@@ -538,5 +539,34 @@ func TestNestedWithoutFlagFails(t *testing.T) {
 	}
 	if !strings.Contains(res.stderr, "listener is already installed") {
 		t.Errorf("stderr %q, want the inner unotify to name the listener above it", res.stderr)
+	}
+}
+
+func TestSyscallNumberAcceptsNumbers(t *testing.T) {
+	openat, _ := sysnum.Number("openat")
+	tests := []struct {
+		in     string
+		want   uint32
+		wantOK bool
+	}{
+		{"openat", openat, true},
+		{"451", 451, true}, // cachestat, newer than the name tables
+		{"0", 0, true},
+		{"x451", 0, false},
+		{"", 0, false},
+		{"-1", 0, false},
+		{"4294967296", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := syscallNumber(tt.in)
+		if ok != tt.wantOK || (ok && got != tt.want) {
+			t.Errorf("syscallNumber(%q) = %d, %t; want %d, %t", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+	if _, err := parseSyscallList("openat, 451"); err != nil {
+		t.Errorf("parseSyscallList with a number: %v", err)
+	}
+	if _, err := parseDeny("451=EPERM"); err != nil {
+		t.Errorf("parseDeny with a number: %v", err)
 	}
 }

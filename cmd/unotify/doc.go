@@ -31,7 +31,8 @@
 //
 // # Flags
 //
-//	-trace LIST      intercept the comma-separated calls and let them run (CONTINUE); repeatable
+//	-trace LIST      intercept the comma-separated calls (names of Linux 6.1, or numbers)
+//	                 and let them run (CONTINUE); repeatable
 //	-deny NAME=ERRNO intercept NAME and make it fail with ERRNO (EACCES, or 1 to 4095); repeatable
 //	-json            write one JSON object per line
 //	-o FILE          write the report to FILE instead of standard output

@@ -70,7 +70,12 @@ func run(args []string, std stdio) int {
 		fmt.Fprintf(diag, "unotify: %v\n", err)
 		return exitFailure
 	}
-	prog, err := launch.NotifyFilterNames(cfg.intercepted())
+	var nrs []uint32
+	for _, name := range cfg.intercepted() {
+		nr, _ := syscallNumber(name) // checked when the flags were parsed
+		nrs = append(nrs, nr)
+	}
+	prog, err := launch.NotifyFilter(nrs)
 	if err != nil {
 		fmt.Fprintf(diag, "unotify: %v\n", err)
 		return exitFailure

@@ -52,7 +52,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.SetOutput(io.Discard) // parseArgs reports errors itself
 	fs.Var((*traceFlag)(&cfg.trace), "trace",
 		"intercept the comma-separated system calls in `LIST` instead of the default\n"+
-			"set, and let them run (CONTINUE); repeatable")
+			"set, and let them run (CONTINUE); repeatable. A call is a name of Linux 6.1\n"+
+			"or a number, for newer calls")
 	fs.Var((*denyFlag)(&cfg.deny), "deny",
 		"intercept system call NAME and make it fail with ERRNO without running it,\n"+
 			"for each `NAME=ERRNO` given; ERRNO is a name such as EACCES or a number\n"+
@@ -142,8 +143,8 @@ func (t *traceFlag) Set(s string) error {
 	return nil
 }
 
-// parseSyscallList parses a comma-separated list of system call names. Each
-// name must exist on the architecture unotify was built for.
+// parseSyscallList parses a comma-separated list of system call names or
+// numbers. Each name must exist on the architecture unotify was built for.
 func parseSyscallList(s string) ([]string, error) {
 	var names []string
 	for item := range strings.SplitSeq(s, ",") {
@@ -151,7 +152,7 @@ func parseSyscallList(s string) ([]string, error) {
 		if name == "" {
 			return nil, fmt.Errorf("empty system call name in %q", s)
 		}
-		if _, ok := sysnum.Number(name); !ok {
+		if _, ok := syscallNumber(name); !ok {
 			return nil, unknownSyscallError(name)
 		}
 		names = append(names, name)
@@ -159,8 +160,22 @@ func parseSyscallList(s string) ([]string, error) {
 	return names, nil
 }
 
+// syscallNumber returns the number of the system call called name on this
+// architecture, or the number name spells in decimal, for calls newer than
+// the name tables.
+func syscallNumber(name string) (uint32, bool) {
+	if nr, ok := sysnum.Number(name); ok {
+		return nr, true
+	}
+	if name == "" || name[0] < '0' || name[0] > '9' {
+		return 0, false
+	}
+	nr, err := strconv.ParseUint(name, 10, 32)
+	return uint32(nr), err == nil
+}
+
 func unknownSyscallError(name string) error {
-	return fmt.Errorf("unknown system call %q on %s", name, runtime.GOARCH)
+	return fmt.Errorf("unknown system call %q on %s (the names are those of Linux 6.1; give a newer call by its number)", name, runtime.GOARCH)
 }
 
 // denyFlag is the value of -deny: every rule given.
@@ -196,7 +211,7 @@ func parseDeny(s string) (denyRule, error) {
 		return denyRule{}, fmt.Errorf("want NAME=ERRNO, such as connect=EACCES")
 	}
 
-	nr, ok := sysnum.Number(name)
+	nr, ok := syscallNumber(name)
 	if !ok {
 		return denyRule{}, unknownSyscallError(name)
 	}
