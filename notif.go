@@ -175,6 +175,8 @@ func (l *Listener) receive(ctx context.Context, n *Notif) error {
 // until the fd is ready. RECV would block in the kernel whatever O_NONBLOCK
 // says, so it polls with a zero timeout first and calls RECV only when a
 // notification is pending.
+// TODO: the poll and the parking make a round trip about 1.5 times that of a
+// thread blocked in RECV (docs/benchmarks.md); offer that as an opt-in mode.
 func (l *Listener) tryReceive(fd uintptr) bool {
 	for {
 		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}

@@ -86,6 +86,8 @@ var startCalls = []string{
 // installing the filter and sending the listener to the launcher, apart from
 // runtimeCalls. Nothing can respond to a notification then, because only
 // the helper has the listener.
+// TODO: let the launcher take the listener with pidfd_getfd (Linux 5.6), so
+// that a filter may trap sendmsg too.
 var helperCalls = []string{"sendmsg"}
 
 // route is one of the two ways Start can start a command.

@@ -13,6 +13,9 @@
 // missing.
 package sysnum
 
+// TODO: generate the tables from newer uapi headers than Linux 6.1, as the
+// loong64 route already installs them from a kernel source package.
+
 import (
 	"slices"
 	"strings"
