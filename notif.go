@@ -17,7 +17,7 @@ import (
 // A Listener owns a seccomp listener fd: the fd that
 // seccomp(SECCOMP_SET_MODE_FILTER) returns for a filter installed with
 // [FilterFlagNewListener]. It receives the notifications of that filter's
-// USER_NOTIF actions and sends the answers.
+// USER_NOTIF actions and sends the responses.
 //
 // Receive waits on Go's runtime poller, so an idle Listener parks a goroutine
 // and pins no OS thread; [Listener.Close] and read deadlines wake it. The
@@ -39,9 +39,9 @@ type Listener struct {
 	closed bool
 	done   chan struct{} // closed by Close
 
-	// recvSlot is a semaphore of one held by the goroutine waiting in the
-	// poller; it guards the fields that the preallocated callback recvFn
-	// reads and writes, so Receive does not allocate.
+	// recvSlot is a semaphore of one, held by the goroutine waiting in the
+	// poller. It guards the fields that the preallocated callback recvFn
+	// reads and writes, which lets Receive run without allocating.
 	recvSlot chan struct{}
 	recvDst  *Notif
 	recvErr  error
@@ -110,7 +110,7 @@ func checkListenerFD(fd int) error {
 // [os.ErrDeadlineExceeded] when the read deadline passes.
 //
 // A notification whose target went away between the wake-up and the receive
-// is skipped, as the kernel's ENOENT there leaves nothing to answer.
+// is skipped, because after the kernel's ENOENT there is nothing to respond to.
 func (l *Listener) Receive(n *Notif) error {
 	return l.receive(nil, n)
 }
