@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -27,6 +29,7 @@ func FuzzCommandLine(f *testing.F) {
 	f.Add("connect=0x1", "getppid")
 	f.Add(" connect = EWOULDBLOCK ", "open")
 	f.Add("connect=-1", "-")
+	f.Add("451=EPERM", "0,1073741824")
 
 	f.Fuzz(func(t *testing.T, deny, trace string) {
 		rule, err := parseDeny(deny)
@@ -35,8 +38,8 @@ func FuzzCommandLine(f *testing.F) {
 			if rule.name != strings.TrimSpace(name) {
 				t.Errorf("parseDeny(%q): name %q, want %q", deny, rule.name, strings.TrimSpace(name))
 			}
-			if nr, ok := sysnum.Number(rule.name); !ok || nr != rule.nr {
-				t.Errorf("parseDeny(%q): number %d for %q, which sysnum gives as %d, %t", deny, rule.nr, rule.name, nr, ok)
+			if nr, ok := fuzzSyscallNumber(rule.name); !ok || nr != rule.nr {
+				t.Errorf("parseDeny(%q): number %d for %q, which is %d, %t", deny, rule.nr, rule.name, nr, ok)
 			}
 			if rule.errno < 1 || rule.errno > maxErrno {
 				t.Errorf("parseDeny(%q): errno %d out of range", deny, rule.errno)
@@ -49,7 +52,7 @@ func FuzzCommandLine(f *testing.F) {
 				t.Errorf("parseSyscallList(%q) = %q: want one name per item", trace, names)
 			}
 			for _, name := range names {
-				if _, ok := sysnum.Number(name); !ok {
+				if _, ok := fuzzSyscallNumber(name); !ok {
 					t.Errorf("parseSyscallList(%q) accepted unknown name %q", trace, name)
 				}
 			}
@@ -70,10 +73,33 @@ func FuzzCommandLine(f *testing.F) {
 		if !slices.Contains(got, rule.name) {
 			t.Errorf("intercepted %q lacks the denied %q", got, rule.name)
 		}
-		if _, err := launch.NotifyFilterNames(got); err != nil {
+		var nrs []uint32
+		for _, name := range got {
+			nr, _ := fuzzSyscallNumber(name)
+			nrs = append(nrs, nr)
+		}
+		if _, err := launch.NotifyFilter(nrs); err != nil {
 			t.Errorf("intercepted %q: %v", got, err)
 		}
 	})
+}
+
+// fuzzSyscallNumber is the rule syscallNumber must follow, written out: a
+// sysnum name, or a decimal number that the notify filter can notify.
+func fuzzSyscallNumber(name string) (uint32, bool) {
+	if nr, ok := sysnum.Number(name); ok {
+		return nr, true
+	}
+	for _, c := range name {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	nr, err := strconv.ParseUint(name, 10, 32)
+	if err != nil || (runtime.GOARCH == "amd64" && nr >= 0x40000000) {
+		return 0, false
+	}
+	return uint32(nr), true
 }
 
 // fuzzCalls are the calls FuzzDecodeMemory decodes: one for each kind that
