@@ -364,45 +364,15 @@ func TestAddFDEdgeCases(t *testing.T) {
 		// process so that its blocked ioctl does not hold up this test's
 		// goroutines when GOMAXPROCS is 1.
 		checkNoLeaks(t)
-		cpuEnv := "CPU=" + strconv.Itoa(firstCPU(t))
-
-		c := startChild(t, "getppid-fd-idle", childOptions{env: []string{cpuEnv, "GODEBUG=asyncpreemptoff=1"}})
-		queuedSrc := memfdWith(t, "queued")
-		sentSrc := memfdWith(t, "sent")
-		n := receive(t, c.l)
-		listener := dupListener(t, c.l)
-		stopHog := startHog(t, cpuEnv)
-		defer stopHog()
-
-		// The target still gets the CPU now and then, so an ADDFD that
-		// completes too early is simply queued again: each one adds a copy of
-		// the fd and leaves the notification unanswered.
-		var sendErr error
-		queuedFD := -1
-		for attempt := 0; attempt < 20 && sendErr == nil; attempt++ {
-			helper := startAddFDHelper(t, listener, queuedSrc, n.ID)
-			if helper.waitQueued() {
-				_, sendErr = c.l.RespondFD(n.ID, sentSrc, false)
-				if sendErr == nil {
-					t.Fatal("SEND succeeded: the target handled the queued ADDFD just before it, so EBUSY could not be produced")
-				}
-				stopHog()
+		// The scheduler may still let the target install the queued fd
+		// just before the SEND, which then succeeds and uses up the
+		// notification; each try starts a new target.
+		const tries = 5
+		for try := 1; try <= tries; try++ {
+			if sendWhileADDFDQueued(t, try == tries) {
+				return
 			}
-			queuedFD = helper.result(t)
-		}
-		stopHog()
-		requireFeature(t, "ADDFD flag SEND", "5.14", missingIf(sendErr, unix.EINVAL))
-		if sendErr == nil {
-			t.Fatalf("each of 20 ADDFD requests completed before a SEND could follow it, despite SCHED_IDLE, so EBUSY could not be produced")
-		}
-		checkAddFDError(t, "SEND with an ADDFD queued", sendErr, unix.EBUSY,
-			"seccomp: add fd: other ADDFD requests are pending, so SEND cannot answer the notification yet (EBUSY)")
-
-		if err := c.l.RespondValue(n.ID, int64(queuedFD)); err != nil {
-			t.Fatal(err)
-		}
-		if out, want := c.wait(t), fmt.Sprintf("fd=%d cloexec=false data=queued", queuedFD); out != want {
-			t.Errorf("target output %q, want %q", out, want)
+			t.Logf("try %d: the target installed the queued fd before the SEND; trying again with a new target", try)
 		}
 	})
 
@@ -469,4 +439,57 @@ func TestAddFDEdgeCases(t *testing.T) {
 		_, err = c.l.RespondFD(n.ID, src, false)
 		checkGone(t, "ADDFD with SEND after the target died", err, "add fd")
 	})
+}
+
+// sendWhileADDFDQueued checks that ADDFD with SEND fails with EBUSY while
+// another ADDFD is queued. It returns false if the target installed the
+// queued fd before the SEND, so the case could not be produced, unless last
+// is set, when that fails the test.
+func sendWhileADDFDQueued(t *testing.T, last bool) bool {
+	cpuEnv := "CPU=" + strconv.Itoa(firstCPU(t))
+
+	c := startChild(t, "getppid-fd-idle", childOptions{env: []string{cpuEnv, "GODEBUG=asyncpreemptoff=1"}})
+	queuedSrc := memfdWith(t, "queued")
+	sentSrc := memfdWith(t, "sent")
+	n := receive(t, c.l)
+	listener := dupListener(t, c.l)
+	stopHog := startHog(t, cpuEnv)
+	defer stopHog()
+
+	// The target still gets the CPU now and then, so an ADDFD that
+	// completes too early is simply queued again: each one adds a copy of
+	// the fd and leaves the notification unanswered.
+	var sendErr error
+	queuedFD := -1
+	for attempt := 0; attempt < 20 && sendErr == nil; attempt++ {
+		helper := startAddFDHelper(t, listener, queuedSrc, n.ID)
+		if helper.waitQueued() {
+			_, sendErr = c.l.RespondFD(n.ID, sentSrc, false)
+			if sendErr == nil {
+				if last {
+					t.Fatal("SEND succeeded: the target handled the queued ADDFD just before it, so EBUSY could not be produced")
+				}
+				stopHog()
+				helper.result(t)
+				return false
+			}
+			stopHog()
+		}
+		queuedFD = helper.result(t)
+	}
+	stopHog()
+	requireFeature(t, "ADDFD flag SEND", "5.14", missingIf(sendErr, unix.EINVAL))
+	if sendErr == nil {
+		t.Fatalf("each of 20 ADDFD requests completed before a SEND could follow it, despite SCHED_IDLE, so EBUSY could not be produced")
+	}
+	checkAddFDError(t, "SEND with an ADDFD queued", sendErr, unix.EBUSY,
+		"seccomp: add fd: other ADDFD requests are pending, so SEND cannot answer the notification yet (EBUSY)")
+
+	if err := c.l.RespondValue(n.ID, int64(queuedFD)); err != nil {
+		t.Fatal(err)
+	}
+	if out, want := c.wait(t), fmt.Sprintf("fd=%d cloexec=false data=queued", queuedFD); out != want {
+		t.Errorf("target output %q, want %q", out, want)
+	}
+	return true
 }
