@@ -970,13 +970,7 @@ func TestCloseDuringReceiveFDReuse(t *testing.T) {
 		rc.Control(func(fd uintptr) { listenerFD = int(fd) })
 
 		const receivers = 3
-		errs := make(chan error, receivers)
-		for range receivers {
-			go func() {
-				var n seccomp.Notif
-				errs <- c.l.Receive(&n)
-			}()
-		}
+		errs := startReceivers(c.l, receivers)
 		time.Sleep(50 * time.Millisecond) // let them wait
 
 		start := time.Now()

@@ -431,3 +431,16 @@ func childCommand(mode string, env ...string) *exec.Cmd {
 	cmd.Stderr = os.Stderr
 	return cmd
 }
+
+// startReceivers starts count goroutines that each call Receive once on l,
+// and returns the channel their errors arrive on.
+func startReceivers(l *seccomp.Listener, count int) <-chan error {
+	errs := make(chan error, count)
+	for range count {
+		go func() {
+			var n seccomp.Notif
+			errs <- l.Receive(&n)
+		}()
+	}
+	return errs
+}

@@ -390,13 +390,7 @@ func TestCloseWakesReceivers(t *testing.T) {
 	c := startChild(t, "wait-stdin", childOptions{stdin: true})
 
 	const receivers = 3
-	errs := make(chan error, receivers)
-	for range receivers {
-		go func() {
-			var n seccomp.Notif
-			errs <- c.l.Receive(&n)
-		}()
-	}
+	errs := startReceivers(c.l, receivers)
 	time.Sleep(100 * time.Millisecond) // let them park
 
 	start := time.Now()
