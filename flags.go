@@ -83,7 +83,7 @@ const (
 	FilterFlagTSyncESRCH FilterFlag = _SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 	// FilterFlagWaitKillableRecv is SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 	// (Linux 5.19): once the listener has received a notification, the target
-	// waits for the answer ignoring non-fatal signals, so a Go target's
+	// waits for the response ignoring non-fatal signals, so a Go target's
 	// preemption signals do not restart the system call. Requires
 	// NEW_LISTENER.
 	FilterFlagWaitKillableRecv FilterFlag = _SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -156,7 +156,7 @@ const (
 	// listener. Without a listener the system call fails with ENOSYS.
 	ActionUserNotif Action = _SECCOMP_RET_USER_NOTIF
 	// ActionTrace is SECCOMP_RET_TRACE (Linux 3.5): notify a ptrace tracer,
-	// which sees the action data. Without a tracer the call fails with ENOSYS.
+	// which can read the action data. Without a tracer the call fails with ENOSYS.
 	ActionTrace Action = _SECCOMP_RET_TRACE
 	// ActionLog is SECCOMP_RET_LOG (Linux 4.14): allow the system call and log
 	// it.
@@ -336,7 +336,7 @@ const (
 	// at number NewFD in the target, replacing any fd already there.
 	AddFDFlagSetFD AddFDFlag = _SECCOMP_ADDFD_FLAG_SETFD
 	// AddFDFlagSend is SECCOMP_ADDFD_FLAG_SEND (Linux 5.14): install the fd
-	// and answer the notification in one step, so the target's system call
+	// and respond to the notification in one step, so the target's system call
 	// returns the new fd number.
 	AddFDFlagSend AddFDFlag = _SECCOMP_ADDFD_FLAG_SEND
 )

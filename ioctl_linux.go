@@ -59,8 +59,8 @@ func IoctlNotifRecv(fd int, n *Notif) error {
 // IoctlNotifSend sends the response r on listener fd (SECCOMP_IOCTL_NOTIF_SEND,
 // Linux 5.0). r.Error must be zero or a negated errno from -4095 to -1. The
 // kernel returns r.Error when it is not zero and r.Val otherwise, so any other
-// value would reach the target as a return value, not an errno; it is
-// rejected before the ioctl. With [NotifRespFlagContinue] both must be zero.
+// value would reach the target as a return value, not an errno. Such a value
+// is rejected before the ioctl. With [NotifRespFlagContinue] both must be zero.
 //
 // An error matching [ErrNotifGone] (ENOENT) means the notification no longer
 // exists; one wrapping EINPROGRESS means it was not received yet or was
@@ -97,7 +97,7 @@ var idValidLegacy atomic.Bool
 
 // IoctlNotifIDValid reports whether notification id is still pending on listener
 // fd (SECCOMP_IOCTL_NOTIF_ID_VALID, Linux 5.0): it returns nil while the
-// notification has been received and not answered, and an error matching
+// notification has been received and not responded to, and an error matching
 // [ErrNotifGone] once the target died or the system call was interrupted.
 //
 // Call it after reading the target's memory and before acting on what was
@@ -130,7 +130,7 @@ func idValidError(errno unix.Errno) error {
 // received notification (SECCOMP_IOCTL_NOTIF_ADDFD, Linux 5.9) and returns
 // its fd number in the target. a.NewFD is used only with [AddFDFlagSetFD],
 // and a.NewFDFlags may contain only O_CLOEXEC. With [AddFDFlagSend] (Linux
-// 5.14) the fd also answers the notification: the target's system call
+// 5.14) the fd is also the response to the notification: the target's system call
 // returns the new fd number.
 //
 // An error matching [ErrNotifGone] means the target went away; one wrapping

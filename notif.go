@@ -25,7 +25,7 @@ import (
 // uses the filter, which Receive reports as [ErrNoTargets].
 //
 // A Listener is safe for concurrent use: several goroutines may receive and
-// answer at once, and each notification goes to one receiver.
+// respond at once, and each notification goes to one receiver.
 type Listener struct {
 	// file owns fd and closes it once, after the last use by the poller.
 	file *os.File
@@ -55,7 +55,7 @@ type Listener struct {
 // NewListener returns a Listener that owns the listener fd. The fd is put in
 // non-blocking mode and registered with the runtime poller. If fd is not an
 // open seccomp listener, NewListener returns an error and leaves fd to the
-// caller; if the poller rejects it, NewListener closes it.
+// caller. If the poller rejects it, NewListener closes it.
 func NewListener(fd int) (*Listener, error) {
 	const op = "new listener"
 	if fd < 0 {
@@ -172,8 +172,8 @@ func (l *Listener) receive(ctx context.Context, n *Notif) error {
 }
 
 // tryReceive is the poller callback of Receive. It returns false to park
-// until the fd is ready. RECV would block in the kernel whatever O_NONBLOCK
-// says, so it polls with a zero timeout first and calls RECV only when a
+// until the fd is ready. RECV blocks in the kernel whatever the O_NONBLOCK
+// flag is, so it polls with a zero timeout first and calls RECV only when a
 // notification is pending.
 // TODO: the poll and the parking make a round trip about 1.5 times that of a
 // thread blocked in RECV (docs/benchmarks.md); offer that as an opt-in mode.
@@ -245,7 +245,7 @@ func (l *Listener) userDeadline() time.Time {
 	return time.Unix(0, ns)
 }
 
-// Respond sends r as the answer to notification r.ID. See [IoctlNotifSend] for the
+// Respond sends r as the response to notification r.ID. See [IoctlNotifSend] for the
 // rules r must follow and the errors.
 func (l *Listener) Respond(r *NotifResp) error {
 	l.mu.RLock()
@@ -266,8 +266,8 @@ func (l *Listener) Continue(id uint64) error {
 
 // RespondValue makes the target's system call return val without running it.
 // The target's C library reads a value from -4095 to -1 as a failure with
-// that errno negated, as it does for every system call; use RespondErrno to
-// mean an error.
+// that errno negated, as it does for every system call. Use RespondErrno to
+// report an error.
 func (l *Listener) RespondValue(id uint64, val int64) error {
 	return l.Respond(&NotifResp{ID: id, Val: val})
 }
@@ -283,7 +283,7 @@ func (l *Listener) RespondErrno(id uint64, errno unix.Errno) error {
 }
 
 // IDValid returns nil while notification id is received and not yet
-// answered, and an error matching [ErrNotifGone] once it is not. See
+// responded to, and an error matching [ErrNotifGone] once it is not. See
 // [IoctlNotifIDValid] for when to call it.
 func (l *Listener) IDValid(id uint64) error {
 	l.mu.RLock()
@@ -306,10 +306,10 @@ func (l *Listener) AddFD(a *NotifAddFD) (int, error) {
 	return IoctlNotifAddFD(l.fd, a)
 }
 
-// RespondFD installs a copy of srcFD in the target and answers notification
+// RespondFD installs a copy of srcFD in the target and responds to notification
 // id with its number in one step ([AddFDFlagSend], Linux 5.14), so the
-// target's system call returns the new fd. Use it to answer calls that return
-// an fd, such as openat or socket: answering with AddFD and then RespondValue
+// target's system call returns the new fd. Use it to respond to calls that return
+// an fd, such as openat or socket: responding with AddFD and then RespondValue
 // could leak the fd into a target whose call was restarted in between.
 func (l *Listener) RespondFD(id uint64, srcFD int, cloexec bool) (int, error) {
 	if srcFD < 0 {
@@ -344,7 +344,7 @@ func (l *Listener) SyscallConn() (syscall.RawConn, error) {
 
 // Close closes the listener. Receive calls waiting on it return [ErrClosed]
 // at once, later calls fail with it, and the fd is closed once no call uses
-// it. Every system call still waiting for an answer from this listener, and
+// it. Every system call still waiting for a response from this listener, and
 // every later one its filter sends here, fails with ENOSYS. Close returns an
 // error matching [ErrClosed] if l was already closed.
 func (l *Listener) Close() error {

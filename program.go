@@ -125,7 +125,7 @@ func checkInstruction(prog []unix.SockFilter, pc int, ins unix.SockFilter) strin
 // reaches without storing to it first, as the kernel's
 // check_load_and_stores does, with the same conservative rule: the state after
 // a return still flows into the next instruction. Classic BPF only jumps
-// forward, so one pass in program order sees every jump into an instruction
+// forward, so one pass in program order meets every jump into an instruction
 // before the instruction itself.
 func checkScratchMemory(prog []unix.SockFilter) error {
 	// valid[pc] is the set of cells written on every path seen so far into pc.

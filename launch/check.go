@@ -15,8 +15,8 @@ import (
 // runtimeCalls are system calls the Go runtime may make on the thread that
 // installs the filter (the launching thread, or the re-exec helper's) before
 // Serve has the listener: scheduling, memory management, signals and the
-// thread's exit. The filter must let them run, as nothing could answer a
-// notification yet.
+// thread's exit. The filter must allow them, because nothing could respond
+// to a notification yet.
 var runtimeCalls = []string{
 	"futex", "mmap", "munmap", "madvise", "mprotect",
 	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill", "gettid", "getpid",
@@ -75,7 +75,7 @@ func forkCalls(cmd *exec.Cmd) []string {
 }
 
 // startCalls are other system calls of cmd.Start. The launching thread makes
-// them through the scheduler, so Serve can answer them; without Serve the
+// them through the scheduler, so Serve can respond to them; without Serve the
 // filter must let them run too.
 var startCalls = []string{
 	"read", "close", "openat", "wait4", "waitid", "pidfd_open", "pidfd_send_signal",

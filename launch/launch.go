@@ -87,7 +87,7 @@ type Options struct {
 //     package's init function recognizes the copy, installs the filter on
 //     its thread, sends the listener back over a socket and replaces itself
 //     with the command by execve, without a fork. So the command's execve
-//     and every later call can be notified and answered by Serve, at the
+//     and every later call can be notified and handled by Serve, at the
 //     cost of executing a second program. The filter must allow sendmsg,
 //     which the copy makes before Start has the listener.
 //
@@ -117,7 +117,7 @@ func Start(cmd *exec.Cmd, opts Options) (*seccomp.Listener, error) {
 		return nil, fmt.Errorf("launch: %w", err)
 	}
 	if opts.ForceReexec && opts.Serve == nil {
-		return nil, errors.New("launch: Options.ForceReexec needs Options.Serve to answer the command's notifications")
+		return nil, errors.New("launch: Options.ForceReexec needs Options.Serve to respond to the command's notifications")
 	}
 	route, err := chooseRoute(opts.Filter, cmd, opts.Serve != nil, opts.ForceReexec)
 	if err != nil {
