@@ -1,5 +1,7 @@
 package seccomp
 
+import "time"
+
 // IoctlNumbers exposes the generated ioctl request numbers to the external
 // tests, by their C names.
 var IoctlNumbers = map[string]uint64{
@@ -9,4 +11,17 @@ var IoctlNumbers = map[string]uint64{
 	"SECCOMP_IOCTL_NOTIF_ADDFD":           ioctlNotifAddFD,
 	"SECCOMP_IOCTL_NOTIF_SET_FLAGS":       ioctlNotifSetFlags,
 	"legacy SECCOMP_IOCTL_NOTIF_ID_VALID": ioctlNotifIDValidLegacy,
+}
+
+// HotWaiters returns how many receivers wait in the kernel's poll now, and
+// MaxHotWaiters their limit.
+func HotWaiters() int32 { return hotWaiters.Load() }
+
+var MaxHotWaiters = maxHotWaiters
+
+// SetHotWait sets how long a busy Listener's receiver waits in the kernel
+// before it parks, and returns a function that restores the default.
+func SetHotWait(d time.Duration) (restore func()) {
+	hotWaitNS.Store(int64(d))
+	return func() { hotWaitNS.Store(int64(hotWait)) }
 }

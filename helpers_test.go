@@ -72,6 +72,14 @@ func init() {
 		fmt.Printf("fd=%d cloexec=%t data=%s\n", int(r), flags&unix.FD_CLOEXEC != 0, buf[:n])
 		return 0
 	}
+	// getppid-then-wait: call getppid once, then block until stdin is
+	// closed.
+	childModes["getppid-then-wait"] = func() int {
+		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+		buf := make([]byte, 1)
+		os.Stdin.Read(buf)
+		return 0
+	}
 	// wait-stdin: block until stdin is closed, making no notified call.
 	childModes["wait-stdin"] = func() int {
 		buf := make([]byte, 1)
@@ -229,7 +237,8 @@ func checkNoLeaks(t *testing.T) {
 		for {
 			now, g := openFDs(t), runtime.NumGoroutine()
 			threadErr := checkThreads(threads, takeThreadCensus(t))
-			if (len(now) <= len(fds) && g <= goroutines && threadErr == "") || time.Now().After(deadline) {
+			hot := seccomp.HotWaiters()
+			if (len(now) <= len(fds) && g <= goroutines && threadErr == "" && hot == 0) || time.Now().After(deadline) {
 				if extra := newFDs(fds, now); len(extra) > 0 {
 					t.Errorf("fds leaked: %s", strings.Join(extra, ", "))
 				}
@@ -238,6 +247,9 @@ func checkNoLeaks(t *testing.T) {
 				}
 				if threadErr != "" {
 					t.Errorf("threads leaked: %s", threadErr)
+				}
+				if hot != 0 {
+					t.Errorf("%d receivers still wait in the kernel's poll", hot)
 				}
 				return
 			}

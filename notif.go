@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,6 +48,9 @@ type Listener struct {
 	recvDst  *Notif
 	recvErr  error
 	recvFn   func(fd uintptr) bool
+	// hot is set while notifications arrive faster than the receivers
+	// park: see tryReceive.
+	hot bool
 
 	// deadline is the read deadline set by SetReadDeadline, in Unix
 	// nanoseconds (0 for none), restored after ReceiveContext moves it.
@@ -135,10 +140,15 @@ func (l *Listener) receive(ctx context.Context, n *Notif) error {
 	}
 	select {
 	case l.recvSlot <- struct{}{}:
-	case <-l.done:
-		return &Error{Op: "receive", Err: ErrClosed}
-	case <-ctxDone:
-		return ctx.Err()
+	default:
+		// Another goroutine holds the slot: wait for it.
+		select {
+		case l.recvSlot <- struct{}{}:
+		case <-l.done:
+			return &Error{Op: "receive", Err: ErrClosed}
+		case <-ctxDone:
+			return ctx.Err()
+		}
 	}
 	defer func() { <-l.recvSlot }()
 
@@ -172,27 +182,26 @@ func (l *Listener) receive(ctx context.Context, n *Notif) error {
 }
 
 // tryReceive is the poller callback of Receive. It returns false to park
-// until the fd is ready. RECV blocks in the kernel whatever the O_NONBLOCK
-// flag is, so it polls with a zero timeout first and calls RECV only when a
-// notification is pending.
-// TODO: the poll and the parking make a round trip about 1.5 times that of a
-// thread blocked in RECV (docs/benchmarks.md); offer that as an opt-in mode.
+// until the fd is ready.
+//
+// RECV blocks in the kernel whatever the O_NONBLOCK flag says, and nothing
+// but a notification or the filter's end wakes it, so Close could not stop
+// a receiver blocked there. tryReceive therefore calls RECV only when poll
+// reports a notification pending. When the previous notification was
+// received without parking, the Listener is busy: it then waits in the
+// kernel's poll for up to hotWait before it parks, so that the target's next
+// call wakes this thread directly, as it would wake a thread blocked in
+// RECV, instead of going through the runtime poller (see
+// docs/benchmarks.md).
 func (l *Listener) tryReceive(fd uintptr) bool {
 	for {
-		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds[:], 0)
+		revents, waited, err := l.pollReady(fd)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
 			l.recvErr = &Error{Op: "receive", Errno: errnoOf(err)}
 			return true
-		case n == 0:
-			return false
-		}
-
-		revents := fds[0].Revents
-		switch {
 		case revents&unix.POLLIN != 0:
 			err := IoctlNotifRecv(int(fd), l.recvDst)
 			if errors.Is(err, ErrNotifGone) {
@@ -201,6 +210,7 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 				continue
 			}
 			l.recvErr = err
+			l.hot = err == nil
 			return true
 		case revents&unix.POLLHUP != 0:
 			l.recvErr = &Error{Op: "receive", Err: ErrNoTargets}
@@ -213,9 +223,75 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 			// its wait for the notifier lock: look again.
 			continue
 		default:
+			if waited {
+				// Nothing came during the wait in the kernel: the
+				// Listener is idle.
+				l.hot = false
+			}
 			return false
 		}
 	}
+}
+
+// pollReady polls fd for a pending notification and returns its revents,
+// or 0 if none is pending. If none is, a busy Listener's receiver waits up
+// to hotWait for one, and reports that it waited, unless maxHotWaiters
+// receivers already wait in the kernel.
+func (l *Listener) pollReady(fd uintptr) (revents int16, waited bool, err error) {
+	revents, err = pollFD(fd, 0)
+	if revents != 0 || err != nil || !l.hot {
+		return revents, false, err
+	}
+	if hotWaiters.Add(1) > maxHotWaiters {
+		hotWaiters.Add(-1)
+		return 0, false, nil
+	}
+	revents, err = pollFD(fd, time.Duration(hotWaitNS.Load()))
+	hotWaiters.Add(-1)
+	return revents, true, err
+}
+
+// hotWait bounds the time a busy Listener's receiver waits in the kernel
+// before it parks in the runtime poller. It is about the time a park and
+// wake-up through the poller add to a round trip on an idle machine, and it
+// bounds how late Close, a deadline or a canceled context wake such a
+// receiver (the kernel's default timer slack of 50 µs comes on top).
+const hotWait = 50 * time.Microsecond
+
+// hotWaitNS is hotWait, in a variable that tests lengthen.
+var hotWaitNS atomic.Int64
+
+func init() { hotWaitNS.Store(int64(hotWait)) }
+
+// maxHotWaiters bounds the receivers of all Listeners that wait in the kernel
+// at once, each of which holds an OS thread; the others park in the runtime
+// poller. One per CPU that runs Go code is enough to keep every CPU's target
+// and supervisor paired.
+var maxHotWaiters = int32(min(runtime.GOMAXPROCS(0), 8))
+
+// hotWaiters counts the receivers waiting in the kernel.
+var hotWaiters atomic.Int32
+
+// pollFD polls fd for POLLIN for up to timeout and returns its revents, or 0
+// if the timeout passed first. A zero timeout returns at once, so that poll
+// runs without telling the scheduler that the thread may block.
+func pollFD(fd uintptr, timeout time.Duration) (int16, error) {
+	fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	ts := unix.NsecToTimespec(int64(timeout))
+	var n uintptr
+	var errno syscall.Errno
+	if timeout == 0 {
+		n, _, errno = unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	} else {
+		n, _, errno = unix.Syscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return fds[0].Revents, nil
 }
 
 // SetReadDeadline sets the time after which a waiting Receive returns an

@@ -445,6 +445,113 @@ func TestReceiveDeadline(t *testing.T) {
 	c.wait(t)
 }
 
+// startBusyListener starts a child that makes one notified call and then
+// idles, and responds to that call, so that the child's listener counts as
+// busy and its next Receive first waits in the kernel.
+func startBusyListener(t *testing.T) *child {
+	t.Helper()
+	c := startChild(t, "getppid-then-wait", childOptions{stdin: true})
+	n := receive(t, c.l)
+	if err := c.l.Continue(n.ID); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestBusyListenerParks checks that a receiver of a busy Listener that
+// waits in the kernel's poll gives up that wait and parks when nothing
+// comes, so that an idle Listener holds no OS thread. The wait is
+// lengthened to 50ms so that the test sees it.
+func TestBusyListenerParks(t *testing.T) {
+	checkNoLeaks(t)
+	defer seccomp.SetHotWait(50 * time.Millisecond)()
+	c := startBusyListener(t)
+
+	errs := startReceivers(c.l, 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for seccomp.HotWaiters() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the receiver of a busy Listener did not wait in the kernel")
+		}
+		runtime.Gosched()
+	}
+	for seccomp.HotWaiters() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d receivers still wait in the kernel 5s after the last notification", seccomp.HotWaiters())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("Receive returned %v with no notification pending", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	c.stdin.Close() // the child exits, so Receive reports no targets
+	c.wait(t)
+	if err := <-errs; !errors.Is(err, seccomp.ErrNoTargets) {
+		t.Errorf("Receive: %v, want ErrNoTargets", err)
+	}
+}
+
+// TestBusyListenerClose closes a busy Listener while its receiver waits in
+// the kernel's poll. Close cannot interrupt that wait, so the wait must end
+// by itself and the receiver then return ErrClosed. The wait is lengthened
+// to 200ms so that Close surely comes during it.
+func TestBusyListenerClose(t *testing.T) {
+	checkNoLeaks(t)
+	const wait = 200 * time.Millisecond
+	defer seccomp.SetHotWait(wait)()
+	c := startBusyListener(t)
+
+	errs := startReceivers(c.l, 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for seccomp.HotWaiters() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the receiver of a busy Listener did not wait in the kernel")
+		}
+		runtime.Gosched()
+	}
+	start := time.Now()
+	if err := c.l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !errors.Is(err, seccomp.ErrClosed) {
+			t.Errorf("Receive after Close: %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Receive still blocked 5s after Close")
+	}
+	if elapsed := time.Since(start); elapsed > wait+time.Second {
+		t.Errorf("Close and Receive returned after %v, want at most the wait of %v and some", elapsed, wait)
+	}
+	c.stdin.Close()
+	c.wait(t)
+}
+
+// TestBusyListenerDeadline checks that a read deadline still ends the
+// Receive of a busy Listener.
+func TestBusyListenerDeadline(t *testing.T) {
+	checkNoLeaks(t)
+	c := startBusyListener(t)
+
+	if err := c.l.SetReadDeadline(time.Now().Add(30 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	var n seccomp.Notif
+	start := time.Now()
+	if err := c.l.Receive(&n); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive: %v, want os.ErrDeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed < 25*time.Millisecond || elapsed > 5*time.Second {
+		t.Errorf("Receive returned after %v, want about 30ms", elapsed)
+	}
+	c.stdin.Close()
+	c.wait(t)
+}
+
 func TestReceiveContext(t *testing.T) {
 	checkNoLeaks(t)
 	c := startChild(t, "getppid", childOptions{})
@@ -635,6 +742,9 @@ func TestConcurrentReceivers(t *testing.T) {
 
 	c.wait(t)
 	wg.Wait()
+	if hot := seccomp.HotWaiters(); hot > seccomp.MaxHotWaiters {
+		t.Errorf("%d receivers wait in the kernel, more than the limit of %d", hot, seccomp.MaxHotWaiters)
+	}
 	if len(seen) < calls {
 		t.Errorf("received %d distinct notifications, want at least %d", len(seen), calls)
 	}
