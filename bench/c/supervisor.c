@@ -2,7 +2,7 @@
 // Go supervisors do, with the raw ioctls and nothing else, so its round trip
 // is the cost of the notification mechanism itself on the running kernel.
 //
-// Usage: supervisor -t TARGET [-k TARGETS] [-n CALLS] [-w WARMUP] [-o SAMPLES] [-s]
+// Usage: supervisor -t TARGET [-k TARGETS] [-n CALLS] [-w WARMUP] [-o SAMPLES] [-s] [-p]
 //
 // It starts TARGETS copies of the target program (see target.c), receives
 // each one's listener fd, sets SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on it with
@@ -11,11 +11,18 @@
 // SECCOMP_IOCTL_NOTIF_RECV; with more it waits for all listeners in one
 // epoll set. The first target writes its round trips to SAMPLES. The result
 // is one JSON object on stdout, in the format of harness.Result.
+//
+// With -p and one target it waits as seccomp.Listener does when busy: it
+// calls RECV only once poll reports a notification pending, waiting in ppoll
+// with a 50 us timeout when none is. A receiver that must return when its
+// listener is closed cannot block in RECV, so this is the fastest such a
+// receiver can be on the running kernel.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <dirent.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,12 +125,29 @@ static int respond(int fd) {
 	return 0;
 }
 
+// wait_pending returns once a notification is pending on fd or fd hangs
+// up: a poll that returns at once, then ppoll with a 50 us timeout until
+// one reports an event.
+static void wait_pending(int fd) {
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	const struct timespec zero = {0, 0}, wait = {0, 50000};
+	const struct timespec *timeout = &zero;
+	for (;;) {
+		int n = ppoll(&p, 1, timeout, NULL);
+		if (n > 0)
+			return;
+		if (n < 0 && errno != EINTR)
+			die("ppoll");
+		timeout = &wait;
+	}
+}
+
 int main(int argc, char **argv) {
 	const char *target = NULL, *samples = "-";
 	long targets = 1, calls = 10000, warmup = 0;
-	int sync_wake_up = 0;
+	int sync_wake_up = 0, poll_first = 0;
 	int opt;
-	while ((opt = getopt(argc, argv, "t:k:n:w:o:s")) != -1) {
+	while ((opt = getopt(argc, argv, "t:k:n:w:o:sp")) != -1) {
 		switch (opt) {
 		case 't': target = optarg; break;
 		case 'k': targets = atol(optarg); break;
@@ -131,8 +155,9 @@ int main(int argc, char **argv) {
 		case 'w': warmup = atol(optarg); break;
 		case 'o': samples = optarg; break;
 		case 's': sync_wake_up = 1; break;
+		case 'p': poll_first = 1; break;
 		default:
-			fprintf(stderr, "usage: supervisor -t TARGET [-k TARGETS] [-n CALLS] [-w WARMUP] [-o SAMPLES] [-s]\n");
+			fprintf(stderr, "usage: supervisor -t TARGET [-k TARGETS] [-n CALLS] [-w WARMUP] [-o SAMPLES] [-s] [-p]\n");
 			return 2;
 		}
 	}
@@ -198,6 +223,8 @@ int main(int argc, char **argv) {
 
 	if (targets == 1) {
 		while (served[0] < per_target) {
+			if (poll_first)
+				wait_pending(fds[0]);
 			if (respond(fds[0]) == 0)
 				served[0]++;
 		}
@@ -241,9 +268,9 @@ int main(int argc, char **argv) {
 	if (failed)
 		return 1;
 
-	printf("{\"impl\":\"c\",\"sync_wake_up\":%s,\"targets\":%ld,\"calls\":%ld,\"warmup\":%ld,"
+	printf("{\"impl\":\"%s\",\"sync_wake_up\":%s,\"targets\":%ld,\"calls\":%ld,\"warmup\":%ld,"
 	       "\"served\":%ld,\"wall_ns\":%llu,\"threads_idle\":%d,\"threads_end\":%d,\"allocs_per_call\":-1}\n",
-		sync_wake_up ? "true" : "false", targets, calls, warmup, targets * per_target,
+		poll_first ? "c-poll" : "c", sync_wake_up ? "true" : "false", targets, calls, warmup, targets * per_target,
 		(unsigned long long)wall, threads_idle, threads_end);
 	return 0;
 }

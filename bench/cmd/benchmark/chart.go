@@ -107,6 +107,8 @@ func shortLabel(name string) string {
 	switch name {
 	case "c":
 		return "C reference"
+	case "c-poll":
+		return "C, poll then RECV"
 	case "listener":
 		return "Listener (poller)"
 	case "blocking":

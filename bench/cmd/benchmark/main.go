@@ -8,7 +8,8 @@
 //   - round trip: one target making -calls intercepted getppid calls, for
 //     each implementation with and without SYNC_WAKE_UP, -runs times,
 //     interleaved so that a change in the machine's load hits every
-//     implementation alike;
+//     implementation alike; the C supervisor runs twice, blocking in RECV
+//     and polling before RECV;
 //   - scale: 1, 10, 100 and 1000 targets served by one supervisor process,
 //     -scale-calls calls in total, reporting throughput and the
 //     supervisor's OS threads.
@@ -168,6 +169,8 @@ type implementation struct {
 	Name  string   // as in harness.Result.Impl
 	Label string   // for tables and the chart
 	Argv  []string // program and leading arguments
+	// RoundTripOnly leaves the implementation out of the scale benchmark.
+	RoundTripOnly bool
 }
 
 // build compiles every supervisor into dir and returns them in the order
@@ -190,6 +193,7 @@ func build(root, dir string) ([]implementation, error) {
 
 	return []implementation{
 		{Name: "c", Label: "C reference (raw ioctls, blocking RECV)", Argv: []string{progs.Supervisor}},
+		{Name: "c-poll", Label: "C, poll then RECV (as a receiver that Close can wake)", Argv: []string{progs.Supervisor, "-p"}, RoundTripOnly: true},
 		{Name: "listener", Label: "seccomp.Listener (runtime poller)", Argv: []string{goSupervisor, "-impl", "listener"}},
 		{Name: "blocking", Label: "seccomp.IoctlNotifRecv/Send (locked thread)", Argv: []string{goSupervisor, "-impl", "blocking"}},
 		{Name: "libseccomp", Label: "libseccomp-golang " + libseccompGolangVersion(root) + " (cgo)", Argv: []string{libSupervisor, "-impl", "libseccomp"}},
@@ -336,6 +340,9 @@ func measureScale(impls []implementation, opts options) ([]*scalePoint, error) {
 			step("scale: %d targets, run %d of %d", k, r+1, opts.scaleRuns)
 			for i := range impls {
 				impl := impls[(i+r)%len(impls)]
+				if impl.RoundTripOnly {
+					continue
+				}
 				cfg := harness.Config{Target: targetProgram, Targets: k, Calls: calls}
 				res, err := supervise(impl, cfg)
 				if err != nil {
@@ -345,7 +352,9 @@ func measureScale(impls []implementation, opts options) ([]*scalePoint, error) {
 			}
 		}
 		for _, impl := range impls {
-			points = append(points, summarizeScale(impl, k, results[impl.Name]))
+			if !impl.RoundTripOnly {
+				points = append(points, summarizeScale(impl, k, results[impl.Name]))
+			}
 		}
 	}
 	return points, nil

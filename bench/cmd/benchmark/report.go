@@ -141,6 +141,22 @@ func (r *report) checks() []check {
 	return checks
 }
 
+// comparisons returns lines that put the Listener's round trip next to the
+// C supervisor that polls before RECV: the fastest a receiver can be that
+// does not block in RECV, which Close could not interrupt.
+func (r *report) comparisons() []string {
+	var lines []string
+	for _, sync := range r.syncModes() {
+		cp, l := r.find("c-poll", sync), r.find("listener", sync)
+		if cp == nil || l == nil {
+			continue
+		}
+		cpMed, lMed := micros(percentile(cp.Samples, 0.5)), micros(percentile(l.Samples, 0.5))
+		lines = append(lines, fmt.Sprintf("Listener median round trip / C poll then RECV (%s): %.2f µs / %.2f µs = %.2f×", wakeName(sync), lMed, cpMed, lMed/cpMed))
+	}
+	return lines
+}
+
 func (r *report) syncModes() []bool {
 	modes := []bool{false}
 	if r.env.SyncWakeUp {
@@ -172,6 +188,12 @@ func (r *report) text() string {
 	fmt.Fprintf(&b, "\nTargets (GOMAXPROCS %d, %d CPUs)\n", r.env.GOMAXPROCS, r.env.CPUs)
 	for _, c := range r.checks() {
 		fmt.Fprintf(&b, "  %s  %s\n", passMark(c.ok), c.text)
+	}
+	if lines := r.comparisons(); len(lines) > 0 {
+		fmt.Fprintf(&b, "\nFor comparison\n")
+		for _, line := range lines {
+			fmt.Fprintf(&b, "  %s\n", line)
+		}
 	}
 	fmt.Fprintf(&b, "\nkernel %s, %s, load average %s at the start and %s at the end, %s\n",
 		r.env.Kernel, r.env.CPU, r.env.LoadStart, r.env.LoadEnd, r.env.Duration)
@@ -221,6 +243,12 @@ func (r *report) markdown(chartName string) string {
 			mark = "**missed**"
 		}
 		fmt.Fprintf(&b, "- %s: %s\n", mark, c.text)
+	}
+	if lines := r.comparisons(); len(lines) > 0 {
+		fmt.Fprintf(&b, "\nFor comparison, not a target:\n\n")
+		for _, line := range lines {
+			fmt.Fprintf(&b, "- %s\n", line)
+		}
 	}
 	return b.String()
 }
