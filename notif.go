@@ -26,6 +26,14 @@ import (
 // fd polls readable while a notification is pending and hangs up once no task
 // uses the filter, which Receive reports as [ErrNoTargets].
 //
+// While notifications keep coming, a Listener is busy: its receiver first
+// waits up to 50 µs in the kernel's poll, on its own OS thread, before it
+// parks, so that the next notification wakes it as directly as a receiver
+// blocked in the kernel. Close, deadlines and canceled contexts can then take
+// that long to end a Receive (plus the kernel's timer slack, 50 µs by
+// default). At most GOMAXPROCS receivers of all Listeners, and no more than
+// 8, wait this way at once.
+//
 // A Listener is safe for concurrent use: several goroutines may receive and
 // respond at once, and each notification goes to one receiver.
 type Listener struct {
@@ -447,8 +455,9 @@ func (l *Listener) SyscallConn() (syscall.RawConn, error) {
 }
 
 // Close closes the listener. Receive calls waiting on it return [ErrClosed]
-// at once, later calls fail with it, and the fd is closed once no call uses
-// it. Every system call still waiting for a response from this listener, and
+// at once, or within about 0.1 ms for one that waits in the kernel because
+// the Listener is busy; later calls fail with it, and the fd is closed once
+// no call uses it. Every system call still waiting for a response from this listener, and
 // every later one its filter sends here, fails with ENOSYS. Close returns an
 // error matching [ErrClosed] if l was already closed.
 func (l *Listener) Close() error {
