@@ -26,11 +26,11 @@ import (
 // fd polls readable while a notification is pending and hangs up once no task
 // uses the filter, which Receive reports as [ErrNoTargets].
 //
-// While notifications keep coming, a Listener is busy: its receiver first
+// While notifications keep coming, a Listener is busy. Its receiver then
 // waits up to 50 µs in the kernel's poll, on its own OS thread, before it
 // parks, so that the next notification wakes it as directly as a receiver
-// blocked in the kernel. Close, deadlines and canceled contexts can then take
-// that long to end a Receive (plus the kernel's timer slack, 50 µs by
+// blocked in the kernel. Close, deadlines and canceled contexts can take
+// that long to end such a wait, plus the kernel's timer slack (50 µs by
 // default). At most GOMAXPROCS receivers of all Listeners, and no more than
 // 8, wait this way at once.
 //
@@ -57,7 +57,7 @@ type Listener struct {
 	recvErr  error
 	recvFn   func(fd uintptr) bool
 	// hot is set while notifications arrive faster than the receivers
-	// park: see tryReceive.
+	// park (see receiveReady).
 	hot bool
 
 	// deadline is the read deadline set by SetReadDeadline, in Unix
@@ -223,9 +223,9 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 // reports whether it is done: with a notification, an error, or the
 // hang-up that means no task uses the filter any more.
 //
-// RECV blocks in the kernel whatever the O_NONBLOCK flag says, and nothing
-// but a notification or the filter's end wakes it, so Close could not stop
-// a receiver blocked there. receiveReady therefore calls RECV only when poll
+// RECV blocks in the kernel regardless of the fd's O_NONBLOCK flag, and only
+// a notification or the filter's end wakes it, so Close could not stop a
+// receiver blocked there. receiveReady therefore calls RECV only when poll
 // reports a notification pending. When the previous notification was
 // received without parking, the Listener is busy: if nothing is pending, it
 // then waits in the kernel's poll for up to hotWait, so that the target's
@@ -288,10 +288,10 @@ func (l *Listener) pollReady(fd uintptr) (revents int16, waited bool, err error)
 }
 
 // hotWait bounds the time a busy Listener's receiver waits in the kernel
-// before it parks in the runtime poller. It is about the time a park and
-// wake-up through the poller add to a round trip on an idle machine, and it
-// bounds how late Close, a deadline or a canceled context wake such a
-// receiver (the kernel's default timer slack of 50 µs comes on top).
+// before it parks in the runtime poller. On an idle two-CPU VM a park and
+// wake-up through the poller added about 30 µs to a round trip. hotWait also
+// bounds how late Close, a deadline or a canceled context end such a wait,
+// plus the kernel's timer slack (50 µs by default).
 const hotWait = 50 * time.Microsecond
 
 // hotWaitNS is hotWait, in a variable that tests lengthen.
