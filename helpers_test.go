@@ -72,9 +72,20 @@ func init() {
 		fmt.Printf("fd=%d cloexec=%t data=%s\n", int(r), flags&unix.FD_CLOEXEC != 0, buf[:n])
 		return 0
 	}
-	// getppid-then-wait: call getppid once, then block until stdin is
-	// closed.
-	childModes["getppid-then-wait"] = func() int {
+	// getppid-twice-then-wait: call getppid twice, then block until stdin
+	// is closed.
+	childModes["getppid-twice-then-wait"] = func() int {
+		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+		buf := make([]byte, 1)
+		os.Stdin.Read(buf)
+		return 0
+	}
+	// getppid-twice-slowly: call getppid twice 100ms apart, then block until
+	// stdin is closed.
+	childModes["getppid-twice-slowly"] = func() int {
+		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+		time.Sleep(100 * time.Millisecond)
 		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
 		buf := make([]byte, 1)
 		os.Stdin.Read(buf)

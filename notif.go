@@ -56,9 +56,10 @@ type Listener struct {
 	recvDst  *Notif
 	recvErr  error
 	recvFn   func(fd uintptr) bool
-	// hot is set while notifications arrive faster than the receivers
-	// park (see receiveReady).
-	hot bool
+	// hot is set while notifications arrive less than twice hotWait apart
+	// (see receiveReady). lastRecv is the time of the last one.
+	hot      bool
+	lastRecv time.Time
 
 	// deadline is the read deadline set by SetReadDeadline, in Unix
 	// nanoseconds (0 for none), restored after ReceiveContext moves it.
@@ -173,9 +174,10 @@ func (l *Listener) receive(ctx context.Context, n *Notif) error {
 		}()
 	}
 
-	if ctxDone == nil && l.deadline.Load() == 0 {
-		// Without a deadline to enforce, a notification that is pending,
-		// or comes during the wait of a busy Listener, needs no poller.
+	if l.hot && ctxDone == nil && l.deadline.Load() == 0 {
+		// Without a deadline to enforce, a busy Listener receives a
+		// notification that is pending, or comes during its wait in the
+		// kernel, without the poller.
 		if done, err := l.receiveNow(n); done {
 			return err
 		}
@@ -226,12 +228,14 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 // RECV blocks in the kernel regardless of the fd's O_NONBLOCK flag, and only
 // a notification or the filter's end wakes it, so Close could not stop a
 // receiver blocked there. receiveReady therefore calls RECV only when poll
-// reports a notification pending. When the previous notification was
-// received without parking, the Listener is busy: if nothing is pending, it
-// then waits in the kernel's poll for up to hotWait, so that the target's
-// next call wakes this thread directly, as it would wake a thread blocked
-// in RECV, instead of going through the runtime poller (see
-// docs/benchmarks.md).
+// reports a notification pending. When the previous notification came less
+// than twice hotWait after the one before, the Listener is busy, and a
+// receiver that parked between the two would not have had to wait longer
+// than hotWait. If nothing is pending, it then waits in the kernel's poll for
+// up to hotWait,
+// so that the target's next call wakes this thread directly, as it would
+// wake a thread blocked in RECV, instead of going through the runtime poller
+// (see docs/benchmarks.md).
 // TODO: a busy Listener's fd stays in the poller's epoll set, whose callback costs 0.15 µs per round trip.
 func (l *Listener) receiveReady(fd uintptr, n *Notif) (bool, error) {
 	for {
@@ -248,7 +252,11 @@ func (l *Listener) receiveReady(fd uintptr, n *Notif) (bool, error) {
 				// look again, as another notification may be pending.
 				continue
 			}
-			l.hot = err == nil
+			if err == nil {
+				now := time.Now()
+				l.hot = now.Sub(l.lastRecv) < 2*time.Duration(hotWaitNS.Load())
+				l.lastRecv = now
+			}
 			return true, err
 		case revents&unix.POLLHUP != 0:
 			return true, &Error{Op: "receive", Err: ErrNoTargets}

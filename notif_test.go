@@ -445,15 +445,19 @@ func TestReceiveDeadline(t *testing.T) {
 	c.wait(t)
 }
 
-// startBusyListener starts a child that makes one notified call and then
-// idles, and responds to that call, so that the child's listener counts as
-// busy and its next Receive first waits in the kernel.
+// startBusyListener starts a child that makes two notified calls and then
+// idles, and responds to both, so that the child's listener counts as busy
+// and its next Receive first waits in the kernel. The caller lengthens that
+// wait, which also lengthens the time between notifications of a busy
+// Listener, so that a slow machine keeps up.
 func startBusyListener(t *testing.T) *child {
 	t.Helper()
-	c := startChild(t, "getppid-then-wait", childOptions{stdin: true})
-	n := receive(t, c.l)
-	if err := c.l.Continue(n.ID); err != nil {
-		t.Fatal(err)
+	c := startChild(t, "getppid-twice-then-wait", childOptions{stdin: true})
+	for range 2 {
+		n := receive(t, c.l)
+		if err := c.l.Continue(n.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return c
 }
@@ -488,6 +492,35 @@ func TestBusyListenerParks(t *testing.T) {
 	}
 
 	c.stdin.Close() // the child exits, so Receive reports no targets
+	c.wait(t)
+	if err := <-errs; !errors.Is(err, seccomp.ErrNoTargets) {
+		t.Errorf("Receive: %v, want ErrNoTargets", err)
+	}
+}
+
+// TestIdleListenerParksAtOnce checks that a Listener whose notifications
+// come further apart than twice the wait in the kernel does not wait there:
+// its receiver parks at once.
+func TestIdleListenerParksAtOnce(t *testing.T) {
+	checkNoLeaks(t)
+	defer seccomp.SetHotWait(20 * time.Millisecond)()
+	c := startChild(t, "getppid-twice-slowly", childOptions{stdin: true})
+	for range 2 {
+		n := receive(t, c.l)
+		if err := c.l.Continue(n.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	errs := startReceivers(c.l, 1)
+	for end := time.Now().Add(60 * time.Millisecond); time.Now().Before(end); {
+		if hot := seccomp.HotWaiters(); hot != 0 {
+			t.Fatalf("%d receivers wait in the kernel for a Listener whose notifications came 100ms apart", hot)
+		}
+		runtime.Gosched()
+	}
+
+	c.stdin.Close()
 	c.wait(t)
 	if err := <-errs; !errors.Is(err, seccomp.ErrNoTargets) {
 		t.Errorf("Receive: %v, want ErrNoTargets", err)
@@ -532,9 +565,10 @@ func TestBusyListenerClose(t *testing.T) {
 }
 
 // TestBusyListenerDeadline checks that a read deadline still ends the
-// Receive of a busy Listener.
+// Receive of a busy Listener, whose wait in the kernel ends first.
 func TestBusyListenerDeadline(t *testing.T) {
 	checkNoLeaks(t)
+	defer seccomp.SetHotWait(20 * time.Millisecond)()
 	c := startBusyListener(t)
 
 	if err := c.l.SetReadDeadline(time.Now().Add(30 * time.Millisecond)); err != nil {
