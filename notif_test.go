@@ -558,7 +558,7 @@ func TestBusyListenerClose(t *testing.T) {
 		t.Fatal("Receive still blocked 5s after Close")
 	}
 	if elapsed := time.Since(start); elapsed > wait+time.Second {
-		t.Errorf("Close and Receive returned after %v, want at most the wait of %v and some", elapsed, wait)
+		t.Errorf("Close and Receive returned after %v, want at most %v", elapsed, wait+time.Second)
 	}
 	c.stdin.Close()
 	c.wait(t)
