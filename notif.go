@@ -26,13 +26,13 @@ import (
 // fd polls readable while a notification is pending and hangs up once no task
 // uses the filter, which Receive reports as [ErrNoTargets].
 //
-// While notifications keep coming, a Listener is busy. Its receiver then
-// waits up to 50 µs in the kernel's poll, on its own OS thread, before it
-// parks, so that the next notification wakes it as directly as a receiver
-// blocked in the kernel. Close, deadlines and canceled contexts can take
-// that long to end such a wait, plus the kernel's timer slack (50 µs by
-// default). At most GOMAXPROCS receivers of all Listeners, and no more than
-// 8, wait this way at once.
+// A Listener is busy while its last two notifications came less than 100 µs
+// apart. Its receiver then waits up to 50 µs in the kernel's poll, on its own
+// OS thread, before it parks, so that the next notification wakes it as
+// directly as a receiver blocked in the kernel. Close, deadlines and canceled
+// contexts can take that long to end such a wait, plus the kernel's timer
+// slack (50 µs by default). Across all Listeners, at most 8 receivers wait
+// this way at once, and no more than GOMAXPROCS had at program start.
 //
 // A Listener is safe for concurrent use: several goroutines may receive and
 // respond at once, and each notification goes to one receiver.
@@ -236,7 +236,7 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 // so that the target's next call wakes this thread directly, as it would
 // wake a thread blocked in RECV, instead of going through the runtime poller
 // (see docs/benchmarks.md).
-// TODO: a busy Listener's fd stays in the poller's epoll set, whose callback costs 0.15 µs per round trip.
+// TODO: a busy Listener's fd stays in the poller's epoll set, whose callback costs about 0.12 µs per round trip.
 func (l *Listener) receiveReady(fd uintptr, n *Notif) (bool, error) {
 	for {
 		revents, waited, err := l.pollReady(fd)
@@ -463,9 +463,9 @@ func (l *Listener) SyscallConn() (syscall.RawConn, error) {
 }
 
 // Close closes the listener. Receive calls waiting on it return [ErrClosed]
-// at once, or within about 0.1 ms for one that waits in the kernel because
-// the Listener is busy; later calls fail with it, and the fd is closed once
-// no call uses it. Every system call still waiting for a response from this listener, and
+// at once, later calls fail with it, and the fd is closed once no call uses
+// it. A receiver that waits in the kernel because the Listener is busy ends
+// that wait first, so Close and that Receive can take up to about 0.1 ms. Every system call still waiting for a response from this listener, and
 // every later one its filter sends here, fails with ENOSYS. Close returns an
 // error matching [ErrClosed] if l was already closed.
 func (l *Listener) Close() error {
