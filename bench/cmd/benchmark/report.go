@@ -168,16 +168,16 @@ func (r *report) syncModes() []bool {
 // text returns the tables for the terminal.
 func (r *report) text() string {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Round trip of one intercepted getppid, 1 target, %d runs × %d calls (pooled)\n", r.opts.runs, r.opts.calls)
+	fmt.Fprintf(&b, "Round trip of one intercepted getppid, 1 target, %s × %d calls (pooled)\n", plural(r.opts.runs, "run"), r.opts.calls)
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "implementation\twake-up\tmedian µs\tp99 µs\trun medians µs\tmedian/C\tp99/C\tallocs/rt\t")
+	fmt.Fprintln(w, "implementation\twake-up\tmedian µs\tp99 µs\tper-run medians µs\tmedian / C\tp99 / C\tallocs per round trip\t")
 	for _, row := range r.roundTripRows() {
 		fmt.Fprintf(w, "%s\t%s\t%.2f\t%.2f\t%.2f–%.2f\t%.2f\t%.2f\t%s\t\n",
 			row.label, row.wake, row.median, row.p99, row.runMin, row.runMax, row.medianRatio, row.p99Ratio, row.allocs)
 	}
 	w.Flush()
 
-	fmt.Fprintf(&b, "\nScale: N targets, one listener each, one supervisor process, default wake-up, median of %d runs\n", r.opts.scaleRuns)
+	fmt.Fprintf(&b, "\nScale: N targets, one listener each, one supervisor process, default wake-up, median of %s\n", plural(r.opts.scaleRuns, "run"))
 	w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "implementation\ttargets\tround trips/s\tto C\tthreads idle\tthreads after\t")
 	for _, p := range r.scale {
@@ -190,7 +190,7 @@ func (r *report) text() string {
 		fmt.Fprintf(&b, "  %s  %s\n", passMark(c.ok), c.text)
 	}
 	if lines := r.comparisons(); len(lines) > 0 {
-		fmt.Fprintf(&b, "\nFor comparison\n")
+		fmt.Fprintf(&b, "\nFor comparison, not a target\n")
 		for _, line := range lines {
 			fmt.Fprintf(&b, "  %s\n", line)
 		}
@@ -198,6 +198,14 @@ func (r *report) text() string {
 	fmt.Fprintf(&b, "\nkernel %s, %s, load average %s at the start and %s at the end, %s\n",
 		r.env.Kernel, r.env.CPU, r.env.LoadStart, r.env.LoadEnd, r.env.Duration)
 	return b.String()
+}
+
+// plural returns n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func passMark(ok bool) string {
@@ -219,7 +227,7 @@ func (r *report) markdown(chartName string) string {
 	fmt.Fprintf(&b, "| toolchain | %s, %s, libseccomp-dev %s |\n\n", e.Go, e.GCC, e.Libseccomp)
 
 	fmt.Fprintf(&b, "### Round trip\n\n")
-	fmt.Fprintf(&b, "One target, %d runs of %d timed calls each after %d untimed ones, pooled. The round trip is the time the target spends in one getppid call, until the supervisor's response; ratios are to the C reference in the same wake-up mode.\n\n", r.opts.runs, r.opts.calls, r.opts.warmup)
+	fmt.Fprintf(&b, "One target, %s of %d timed calls each after %d untimed ones, pooled. The round trip is the time the target spends in one getppid call, until the supervisor's response; ratios are to the C reference in the same wake-up mode.\n\n", plural(r.opts.runs, "run"), r.opts.calls, r.opts.warmup)
 	fmt.Fprintf(&b, "| implementation | wake-up | median µs | p99 µs | per-run medians µs | median / C | p99 / C | allocs per round trip |\n")
 	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, row := range r.roundTripRows() {
@@ -229,7 +237,7 @@ func (r *report) markdown(chartName string) string {
 	fmt.Fprintf(&b, "\n![Round trip per implementation: median bars, p99 lines](%s)\n\n", chartName)
 
 	fmt.Fprintf(&b, "### Scale\n\n")
-	fmt.Fprintf(&b, "N targets, each with its own listener, all served by one supervisor process, %d calls in total per run, default wake-up; median throughput of %d runs, and the most threads seen in any run. \"Threads idle\" is counted once a receiver waits on every listener, before any call; \"threads after\" after the last response.\n\n", r.opts.scaleCalls, r.opts.scaleRuns)
+	fmt.Fprintf(&b, "N targets, each with its own listener, all served by one supervisor process, %d calls in total per run, default wake-up; median throughput of %s, and the most threads seen in any run. \"Threads idle\" is counted once a receiver waits on every listener, before any call; \"threads after\" after the last response.\n\n", r.opts.scaleCalls, plural(r.opts.scaleRuns, "run"))
 	fmt.Fprintf(&b, "| implementation | targets | round trips/s | to C | threads idle | threads after |\n")
 	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, p := range r.scale {
