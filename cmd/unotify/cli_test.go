@@ -570,3 +570,45 @@ func TestSyscallNumberAcceptsNumbers(t *testing.T) {
 		t.Errorf("parseDeny with a number: %v", err)
 	}
 }
+
+// TestSyncWakeUp runs unotify with -sync-wake-up left out, false and true.
+// Only the explicit true warns, and only on a kernel without
+// SECCOMP_IOCTL_NOTIF_SET_FLAGS (before Linux 6.6); the command runs and is
+// traced in every case.
+func TestSyncWakeUp(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "data.txt")
+	if err := os.WriteFile(file, []byte("data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, args := range [][]string{nil, {"-sync-wake-up=false"}, {"-sync-wake-up=true"}} {
+		report := filepath.Join(dir, "report")
+		res := runUnotify(t, append(args, "-o", report, "--", self(t), "open", file)...)
+		if res.status != 0 {
+			t.Fatalf("%v: status %d, stderr:\n%s", args, res.status, res.stderr)
+		}
+		findLine(t, readReport(t, report), "openat", file)
+
+		warned := strings.Contains(res.stderr, "-sync-wake-up")
+		if len(args) == 0 || args[0] != "-sync-wake-up=true" {
+			if warned {
+				t.Errorf("%v: unexpected warning:\n%s", args, res.stderr)
+			}
+			continue
+		}
+
+		// The VM test runner collects this line to check the 6.6 claim on
+		// every kernel.
+		var uts unix.Utsname
+		unix.Uname(&uts)
+		result := "run"
+		if warned {
+			result = "skip"
+			if !strings.Contains(res.stderr, "6.6") {
+				t.Errorf("%v: the warning does not name the kernel version:\n%s", args, res.stderr)
+			}
+		}
+		fmt.Printf("seccomp-feature: name=unotify -sync-wake-up min=6.6 kernel=%s result=%s\n", unix.ByteSliceToString(uts.Release[:]), result)
+	}
+}

@@ -38,6 +38,7 @@
 //	-o FILE          write the report to FILE instead of standard output
 //	-nested          install the listener with ALLOW_NESTED_LISTENERS
 //	-wait-killable   install it with WAIT_KILLABLE_RECV (default: where the kernel has it)
+//	-sync-wake-up    set SYNC_WAKE_UP on the listener (default: where the kernel has it)
 //
 // # The text report
 //

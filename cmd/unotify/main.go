@@ -139,6 +139,19 @@ func filterFlags(cfg *config) (seccomp.FilterFlag, error) {
 	return flags, nil
 }
 
+// setSyncWakeUp sets SYNC_WAKE_UP on l when cfg enables it. On a kernel
+// without the flag (before Linux 6.6) it writes a warning only if
+// -sync-wake-up was given. The command runs either way.
+func setSyncWakeUp(l *seccomp.Listener, cfg *config, diag io.Writer) {
+	if !cfg.syncWakeUp {
+		return
+	}
+	err := l.SetFlags(seccomp.NotifFDFlagSyncWakeUp)
+	if err != nil && (cfg.syncWakeUpSet || !errors.Is(err, seccomp.ErrNotSupported)) {
+		fmt.Fprintf(diag, "unotify: -sync-wake-up: %v; going on without it\n", err)
+	}
+}
+
 // findCommand returns the path of the command, looked up in $PATH when the
 // name has no slash, and the exit status for when it cannot be run.
 func findCommand(name string) (path string, status int, err error) {
@@ -181,6 +194,7 @@ func supervise(cmd *exec.Cmd, prog []unix.SockFilter, flags seccomp.FilterFlag, 
 		ForceReexec: true,
 		Serve: func(l *seccomp.Listener) {
 			defer close(served)
+			setSyncWakeUp(l, cfg, diag)
 			newServer(l, cfg, report, diag).serve()
 		},
 	})

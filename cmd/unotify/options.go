@@ -32,6 +32,11 @@ type config struct {
 	// waitKillableSet is set when -wait-killable was given, so that a
 	// kernel without the flag is an error instead of a silent fallback.
 	waitKillableSet bool
+
+	syncWakeUp bool
+	// syncWakeUpSet is set when -sync-wake-up was given, so that a kernel
+	// without the flag gets a warning instead of a silent fallback.
+	syncWakeUpSet bool
 }
 
 // denyRule is one -deny NAME=ERRNO.
@@ -72,6 +77,12 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 			"arrives while a call waits for the response restarts the call, which is then\n"+
 			"reported again. By default it is used only if the kernel has it; giving\n"+
 			"-wait-killable or -wait-killable=true explicitly makes its absence an error")
+	fs.BoolVar(&cfg.syncWakeUp, "sync-wake-up", true,
+		"set SYNC_WAKE_UP on the listener (Linux 6.6), so that the kernel runs the\n"+
+			"command and unotify on the same CPU while unotify responds to a call,\n"+
+			"which makes tracing faster on an idle machine. By default it is used only\n"+
+			"if the kernel has it; giving -sync-wake-up=true explicitly makes its\n"+
+			"absence a warning")
 	return fs
 }
 
@@ -87,8 +98,11 @@ func parseArgs(args []string) (*config, error) {
 		return nil, &usageError{err.Error()}
 	}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "wait-killable" {
+		switch f.Name {
+		case "wait-killable":
 			cfg.waitKillableSet = true
+		case "sync-wake-up":
+			cfg.syncWakeUpSet = true
 		}
 	})
 
