@@ -444,6 +444,11 @@ func (l *Listener) RespondFD(id uint64, srcFD int, cloexec bool) (int, error) {
 
 // SetFlags sets flags on the listener, such as [NotifFDFlagSyncWakeUp]
 // (Linux 6.6). On an older kernel the error matches [ErrNotSupported].
+//
+// SYNC_WAKE_UP suits a supervisor that responds to each notification at
+// once: the kernel then wakes the receiver and the target on each other's
+// CPU. On an idle two-vCPU VM it made cmd/unotify's cost per notification
+// 22 µs instead of 54 µs (docs/benchmarks.md).
 func (l *Listener) SetFlags(flags NotifFDFlag) error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
