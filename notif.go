@@ -140,8 +140,9 @@ func (l *Listener) ReceiveContext(ctx context.Context, n *Notif) error {
 	return l.receive(ctx, n)
 }
 
-// receive takes the receive slot, so that one goroutine at a time waits in
-// the poller and owns the fields recvFn uses, then waits there.
+// receive takes the receive slot, so that one goroutine at a time receives
+// and owns the fields recvFn uses. It then receives outside the poller if
+// the Listener is busy, and in the poller otherwise or if that finds nothing.
 func (l *Listener) receive(ctx context.Context, n *Notif) error {
 	var ctxDone <-chan struct{}
 	if ctx != nil {
@@ -228,11 +229,9 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 // RECV blocks in the kernel regardless of the fd's O_NONBLOCK flag, and only
 // a notification or the filter's end wakes it, so Close could not stop a
 // receiver blocked there. receiveReady therefore calls RECV only when poll
-// reports a notification pending. When the previous notification came less
-// than twice hotWait after the one before, the Listener is busy, and a
-// receiver that parked between the two would not have had to wait longer
-// than hotWait. If nothing is pending, it then waits in the kernel's poll for
-// up to hotWait,
+// reports a notification pending. The Listener is busy when its last two
+// notifications came less than twice hotWait apart. If nothing is pending, a
+// busy Listener's receiver then waits in the kernel's poll for up to hotWait,
 // so that the target's next call wakes this thread directly, as it would
 // wake a thread blocked in RECV, instead of going through the runtime poller
 // (see docs/benchmarks.md).
