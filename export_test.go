@@ -21,7 +21,7 @@ var MaxHotWaiters = maxHotWaiters
 
 // SetHotWait sets how long a busy Listener's receiver waits in the kernel
 // before it parks, and returns a function that restores the default.
-func SetHotWait(d time.Duration) (restore func()) {
-	hotWaitNS.Store(int64(d))
+func SetHotWait(wait time.Duration) (restore func()) {
+	hotWaitNS.Store(int64(wait))
 	return func() { hotWaitNS.Store(int64(hotWait)) }
 }

@@ -72,20 +72,12 @@ func init() {
 		fmt.Printf("fd=%d cloexec=%t data=%s\n", int(r), flags&unix.FD_CLOEXEC != 0, buf[:n])
 		return 0
 	}
-	// getppid-twice-then-wait: call getppid twice, then block until stdin
-	// is closed.
+	// getppid-twice-then-wait: call getppid twice, PAUSE apart (a
+	// time.Duration, 0 by default), then block until stdin is closed.
 	childModes["getppid-twice-then-wait"] = func() int {
+		pause, _ := time.ParseDuration(os.Getenv("PAUSE"))
 		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
-		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
-		buf := make([]byte, 1)
-		os.Stdin.Read(buf)
-		return 0
-	}
-	// getppid-twice-slowly: call getppid twice 100ms apart, then block until
-	// stdin is closed.
-	childModes["getppid-twice-slowly"] = func() int {
-		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(pause)
 		unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
 		buf := make([]byte, 1)
 		os.Stdin.Read(buf)

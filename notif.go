@@ -184,6 +184,8 @@ func (l *Listener) receive(ctx context.Context, n *Notif) error {
 		}
 	}
 
+	// The poller path polls again after it resets the fd's readiness, so
+	// that a notification arriving before the park cannot be missed.
 	l.recvDst, l.recvErr = n, nil
 	err := l.rc.Read(l.recvFn)
 	l.recvDst = nil
@@ -231,10 +233,10 @@ func (l *Listener) tryReceive(fd uintptr) bool {
 // receiver blocked there. receiveReady therefore calls RECV only when poll
 // reports a notification pending. The Listener is busy when its last two
 // notifications came less than twice hotWait apart. If nothing is pending, a
-// busy Listener's receiver then waits in the kernel's poll for up to hotWait,
-// so that the target's next call wakes this thread directly, as it would
-// wake a thread blocked in RECV, instead of going through the runtime poller
-// (see docs/benchmarks.md).
+// busy Listener's receiver then waits in the kernel's poll for up to hotWait.
+// The target's next call then wakes this thread directly, as it would wake a
+// thread blocked in RECV, instead of going through the runtime poller (see
+// docs/benchmarks.md).
 // TODO: a busy Listener's fd stays in the poller's epoll set, whose callback costs about 0.12 µs per round trip.
 func (l *Listener) receiveReady(fd uintptr, n *Notif) (bool, error) {
 	for {
@@ -307,8 +309,8 @@ var hotWaitNS atomic.Int64
 func init() { hotWaitNS.Store(int64(hotWait)) }
 
 // maxHotWaiters bounds the receivers of all Listeners that wait in the kernel
-// at once, each of which holds an OS thread; the others park in the runtime
-// poller. One per CPU that runs Go code is enough to keep every CPU's target
+// at once, because each of them holds an OS thread. The others park in the
+// runtime poller. One per CPU that runs Go code can keep every CPU's target
 // and supervisor paired.
 var maxHotWaiters = int32(min(runtime.GOMAXPROCS(0), 8))
 

@@ -445,14 +445,11 @@ func TestReceiveDeadline(t *testing.T) {
 	c.wait(t)
 }
 
-// startBusyListener starts a child that makes two notified calls and then
-// idles, and responds to both, so that the child's listener counts as busy
-// and its next Receive first waits in the kernel. The caller lengthens that
-// wait, which also lengthens the time between notifications of a busy
-// Listener, so that a slow machine keeps up.
-func startBusyListener(t *testing.T) *child {
+// startTwoCalls starts a child that makes two notified calls pause apart
+// and then idles until its stdin is closed, and responds to both calls.
+func startTwoCalls(t *testing.T, pause time.Duration) *child {
 	t.Helper()
-	c := startChild(t, "getppid-twice-then-wait", childOptions{stdin: true})
+	c := startChild(t, "getppid-twice-then-wait", childOptions{stdin: true, env: []string{"PAUSE=" + pause.String()}})
 	for range 2 {
 		n := receive(t, c.l)
 		if err := c.l.Continue(n.ID); err != nil {
@@ -462,16 +459,19 @@ func startBusyListener(t *testing.T) *child {
 	return c
 }
 
-// TestBusyListenerParks checks that a receiver of a busy Listener that
-// waits in the kernel's poll gives up that wait and parks when nothing
-// comes, so that an idle Listener holds no OS thread. The wait is
-// lengthened to 50ms so that the test sees it.
-func TestBusyListenerParks(t *testing.T) {
-	checkNoLeaks(t)
-	defer seccomp.SetHotWait(50 * time.Millisecond)()
-	c := startBusyListener(t)
+// startBusyListener starts a child whose two notified calls make its
+// listener busy, so that the next Receive first waits in the kernel. The
+// caller lengthens that wait, which also lengthens the time between the
+// notifications of a busy Listener, so that a slow machine keeps up.
+func startBusyListener(t *testing.T) *child {
+	t.Helper()
+	return startTwoCalls(t, 0)
+}
 
-	errs := startReceivers(c.l, 1)
+// waitForHotWaiter waits until a receiver waits in the kernel, and fails
+// the test after 5s.
+func waitForHotWaiter(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for seccomp.HotWaiters() == 0 {
 		if time.Now().After(deadline) {
@@ -479,6 +479,20 @@ func TestBusyListenerParks(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
+}
+
+// TestBusyListenerParks checks that a receiver of a busy Listener that
+// waits in the kernel's poll gives up that wait and parks when nothing
+// comes, so that an idle Listener holds no OS thread. The wait is
+// lengthened to 50ms so that the test can observe it.
+func TestBusyListenerParks(t *testing.T) {
+	checkNoLeaks(t)
+	defer seccomp.SetHotWait(50 * time.Millisecond)()
+	c := startBusyListener(t)
+
+	errs := startReceivers(c.l, 1)
+	waitForHotWaiter(t)
+	deadline := time.Now().Add(5 * time.Second)
 	for seccomp.HotWaiters() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d receivers still wait in the kernel 5s after the last notification", seccomp.HotWaiters())
@@ -504,13 +518,7 @@ func TestBusyListenerParks(t *testing.T) {
 func TestIdleListenerParksAtOnce(t *testing.T) {
 	checkNoLeaks(t)
 	defer seccomp.SetHotWait(20 * time.Millisecond)()
-	c := startChild(t, "getppid-twice-slowly", childOptions{stdin: true})
-	for range 2 {
-		n := receive(t, c.l)
-		if err := c.l.Continue(n.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := startTwoCalls(t, 100*time.Millisecond)
 
 	errs := startReceivers(c.l, 1)
 	for end := time.Now().Add(60 * time.Millisecond); time.Now().Before(end); {
@@ -538,13 +546,7 @@ func TestBusyListenerClose(t *testing.T) {
 	c := startBusyListener(t)
 
 	errs := startReceivers(c.l, 1)
-	deadline := time.Now().Add(5 * time.Second)
-	for seccomp.HotWaiters() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the receiver of a busy Listener did not wait in the kernel")
-		}
-		runtime.Gosched()
-	}
+	waitForHotWaiter(t)
 	start := time.Now()
 	if err := c.l.Close(); err != nil {
 		t.Fatal(err)

@@ -142,8 +142,8 @@ func (r *report) checks() []check {
 }
 
 // comparisons returns lines that put the Listener's round trip next to the
-// C supervisor that polls before RECV: the fastest a receiver can be that
-// does not block in RECV, which Close could not interrupt.
+// C supervisor that polls before RECV, as any receiver that Close can stop
+// must, because Close cannot interrupt a blocked RECV.
 func (r *report) comparisons() []string {
 	var lines []string
 	for _, sync := range r.syncModes() {
