@@ -641,10 +641,16 @@ func init() {
 	}
 }
 
+// NOTE: this test timed out once in about ten full runs on the 6.1 arm64 VM
+// (TCG, one vCPU), and never in isolation; the cause is not known yet.
 func TestSetModeStrict(t *testing.T) {
 	cmd := childCommand("strict")
-	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
+	// A hung child gets SIGQUIT first, so that the Go runtime writes its
+	// goroutines' stacks to the test's standard error, and SIGKILL 5s later.
+	quit := time.AfterFunc(30*time.Second, func() { cmd.Process.Signal(unix.SIGQUIT) })
+	defer quit.Stop()
+	kill := time.AfterFunc(35*time.Second, func() { cmd.Process.Kill() })
+	defer kill.Stop()
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("child: %v (output %q)", err, out)
